@@ -1,0 +1,26 @@
+"""manif_py: Lie groups for robotics and 3D vision on a compiled C++17 core.
+
+Groups: SO2, SE2, SO3, SE3, SE23 (SE_2(3)), SGal3, Sim3 and R1..R6, each with its
+tangent type (``SE3Tangent`` ...). Every operation takes ``jacobians=True`` to return
+analytic Jacobians, right (local) by default or left (global) with
+``convention="left"``. ``manif_py.batch.<Group>`` runs the same operations on arrays
+with the element axis first.
+"""
+
+from . import _core
+from ._core import (
+    R1, R1Tangent, R2, R2Tangent, R3, R3Tangent, R4, R4Tangent, R5, R5Tangent, R6, R6Tangent,
+    SE2, SE2Tangent, SE3, SE3Tangent, SE23, SE23Tangent, SGal3, SGal3Tangent, Sim3, Sim3Tangent,
+    SO2, SO2Tangent, SO3, SO3Tangent, get_num_threads, set_num_threads, set_parallel_threshold,
+)
+from ._core import batch
+from . import _conveniences  # noqa: F401  (adds Euler angles, @ dispatch, Rn(n) lookup)
+from ._conveniences import Rn
+
+__version__ = "0.1.0"
+
+GROUPS = (SO2, SE2, SO3, SE3, SE23, SGal3, Sim3, R1, R2, R3, R4, R5, R6)
+
+__all__ = [g.__name__ for g in GROUPS] + [g.__name__ + "Tangent" for g in GROUPS] + [
+    "batch", "Rn", "GROUPS", "get_num_threads", "set_num_threads", "set_parallel_threshold",
+]
