@@ -116,14 +116,17 @@ struct BatchBinder {
     if (jac) Jx = BatchOut<S>(n, {Dim, DoF}), Jv = BatchOut<S>(n, {Dim, Dim});
     BatchErrors err;
     if (x.stride == 0 && !jac) {
-      // One element on many points: load and check the element once.
+      // One element on many points: every action here is affine, p -> A p + b;
+      // read A and b off the element once, then it is one small mat-vec per point.
       G<S> g;
       if (!load_group(x, 0, g, err)) err.raise_if_any(fn);
-      const auto R = g.matrix();
+      const Pt<S> b = g.act(Pt<S>::Zero());
+      Eigen::Matrix<S, Dim, Dim> A;
+      for (int k = 0; k < Dim; ++k) A.col(k) = g.act(Pt<S>::Unit(k)) - b;
       run_batch(fn, n, err, [&](int64_t i) {
         Pt<S> v;
         if (!load_vec<Dim>(p, i, v, err)) return;
-        out.put(i, Pt<S>(R.template topLeftCorner<Dim, Dim>() * v + R.template topRightCorner<Dim, 1>()));
+        out.put(i, Pt<S>(A * v + b));
       });
       return out.arr;
     }
@@ -195,7 +198,7 @@ struct BatchBinder {
     auto s = batch_arg<S>(Tt, {}, fn, "t");
     const int64_t n = batch_size(fn, x, y, s);
     BatchOut<S> out(n, {Rep}), Jx, Jy, Js;
-    if (jac) Jx = BatchOut<S>(n, {DoF, DoF}), Jy = BatchOut<S>(n, {DoF, DoF}), Js = BatchOut<S>(n, {DoF});
+    if (jac) Jx = BatchOut<S>(n, {DoF, DoF}), Jy = BatchOut<S>(n, {DoF, DoF}), Js = BatchOut<S>(n, {DoF, 1});
     BatchErrors err;
     run_batch(fn, n, err, [&](int64_t i) {
       G<S> gx, gy;
@@ -272,7 +275,7 @@ struct BatchBinder {
   template <class S>
   static py::object random(const std::string& fn, int64_t n, py::handle seed) {
     if (n <= 0) throw py::value_error(fn + ": argument 'n' must be positive, got " + std::to_string(n));
-    const uint64_t base = seed.is_none() ? global_rng_seed() : seed.cast<uint64_t>();
+    const uint64_t base = seed.is_none() ? global_rng_seed() : read_seed(seed, fn);
     BatchOut<S> out(n, {Rep});
     {
       py::gil_scoped_release release;
@@ -331,7 +334,7 @@ struct BatchBinder {
     m.def("interp", [p](py::handle X, py::handle Y, py::handle t, bool jac, py::handle conv) {
       return is_float32(X) ? interp<float>(p + "interp", X, Y, t, jac, conv) : interp<double>(p + "interp", X, Y, t, jac, conv);
     }, py::arg("X"), py::arg("Y"), py::arg("t"), py::arg("jacobians") = false, py::arg("convention") = "right",
-          "X Exp(t Log(X^-1 Y)), t scalar or (N,) [, J_z_x, J_z_y, J_z_t (N, dof)].");
+          "X Exp(t Log(X^-1 Y)), t scalar or (N,) [, J_z_x, J_z_y, J_z_t (N, dof, 1)].");
     m.def("Adj", [p](py::handle X) {
       auto f = [](const auto& g) { return g.Adj(); };
       return is_float32(X) ? group_to_mat<float, DoF>(p + "Adj", X, f) : group_to_mat<double, DoF>(p + "Adj", X, f);
@@ -357,7 +360,18 @@ struct BatchBinder {
     m.def("normalize", [p](py::handle X) { return is_float32(X) ? normalize<float>(p + "normalize", X) : normalize<double>(p + "normalize", X); },
           py::arg("X"), "Validated copy with unit rotation parts.");
     m.def("Random", [p](int64_t n, py::handle seed, py::handle dtype) {
-      const bool f32 = !dtype.is_none() && py::dtype::from_args(py::reinterpret_borrow<py::object>(dtype)).is(py::dtype::of<float>());
+      bool f32 = false;
+      if (!dtype.is_none()) {
+        py::dtype dt;
+        try {
+          dt = py::dtype::from_args(py::reinterpret_borrow<py::object>(dtype));
+        } catch (py::error_already_set&) {
+          throw py::type_error(p + "Random: argument 'dtype' must be float64 or float32, got " + std::string(py::repr(dtype)));
+        }
+        f32 = dt.is(py::dtype::of<float>());
+        if (!f32 && !dt.is(py::dtype::of<double>()))
+          throw py::value_error(p + "Random: argument 'dtype' must be float64 or float32, got " + std::string(py::str(dt)));
+      }
       return f32 ? random<float>(p + "Random", n, seed) : random<double>(p + "Random", n, seed);
     }, py::arg("n"), py::arg("seed") = py::none(), py::arg("dtype") = py::none(),
           "n random elements (N, rep); the same seed gives the same array on any number of threads.");

@@ -13,7 +13,7 @@ namespace manif_py::py_bind {
 template <class T>
 inline T random_from(py::handle seed) {
   if (seed.is_none()) return T::Random(global_rng());
-  Rng rng(seed.cast<uint64_t>());
+  Rng rng(read_seed(seed, "Random"));
   return T::Random(rng);
 }
 
@@ -55,21 +55,22 @@ struct SingleBinder {
         .def_static("Zero", [] { return Tangent(); })
         .def_static("Random", [](py::handle seed) {
           // Uniform in [-1, 1] per coordinate (pi-scaled for angles is left to the user).
-          Rng rng = seed.is_none() ? Rng(global_rng()()) : Rng(seed.cast<uint64_t>());
+          Rng rng = seed.is_none() ? Rng(global_rng()()) : Rng(read_seed(seed, "Random"));
           std::uniform_real_distribution<double> u(-1.0, 1.0);
           typename Tangent::DataType v;
           for (int i = 0; i < DoF; ++i) v(i) = u(rng);
           return Tangent(v);
         }, py::arg("seed") = py::none())
         .def_property_readonly_static("dof", [](py::handle) { return DoF; })
-        .def("coeffs", [](const Tangent& a) { return to_array(a.coeffs()); }, "The coefficients as a numpy array (dof,).")
+        .def("coeffs", [](const Tangent& a) { return to_vec(a.coeffs()); }, "The coefficients as a numpy array (dof,).")
         .def("hat", [](const Tangent& a) { return to_array(a.hat()); }, "Lie algebra matrix (the paper's tau^).")
         .def_static("vee", [tn](py::handle M) { return Tangent::vee(read_matrix<Mat, Mat>(M, tn + ".vee", "M")); },
                     py::arg("M"), "Tangent from a Lie algebra matrix (inverse of hat).")
         .def("Exp", [](const Tangent& a, bool jac, py::handle conv) {
+          const Convention c = parse_convention(conv, "Exp");
           if (!jac) return py::cast(a.Exp());
           Jac J;
-          const G x = O::exp(a, &J, parse_convention(conv, "Exp"));
+          const G x = O::exp(a, &J, c);
           return pack(true, x, J);
         }, py::arg("jacobians") = false, py::arg("convention") = "right",
              "Exp map to the group; with jacobians=True also J_X_tau (Jr, or Jl for convention='left').")
@@ -102,128 +103,147 @@ struct SingleBinder {
           if (!py::isinstance<Tangent>(b)) return false;
           return (a.coeffs() - b.cast<const Tangent&>().coeffs()).norm() <= 1e-10;
         })
-        .def("__array__", [](const Tangent& a, py::args, py::kwargs) { return to_array(a.coeffs()); })
-        .def("__repr__", [tn](const Tangent& a) { return tn + "(" + std::string(py::repr(to_array(a.coeffs()).attr("tolist")())) + ")"; })
+        .def("__array__", [](const Tangent& a, py::args, py::kwargs) { return to_vec(a.coeffs()); })
+        .def("__repr__", [tn](const Tangent& a) { return tn + "(" + std::string(py::repr(to_vec(a.coeffs()).attr("tolist")())) + ")"; })
         .def("__copy__", [](const Tangent& a) { return a; })
         .def("__deepcopy__", [](const Tangent& a, py::handle) { return a; })
-        .def(py::pickle([](const Tangent& a) { return py::make_tuple(to_array(a.coeffs())); },
+        .def(py::pickle([](const Tangent& a) { return py::make_tuple(to_vec(a.coeffs())); },
                         [tn](py::tuple s) { return Tangent(read_vector<DoF>(s[0], tn, "state")); }));
     t.attr("__hash__") = py::none();
   }
 
   py::class_<G> bind_group(py::module_& m) const {
     const std::string gn = gname;
+    // Error-message prefixes, built once (not per call).
+    const std::string fn_Exp = gn + ".Exp";
+    const std::string fn___add__ = gn + ".__add__";
+    const std::string fn_act = gn + ".act";
+    const std::string fn_average = gn + ".average";
+    const std::string fn_exp = gn + ".exp";
+    const std::string fn_lplus = gn + ".lplus";
+    const std::string fn_rplus = gn + ".rplus";
     py::class_<G> g(m, gn.c_str(),
                     (gname + ": element stored as " + std::to_string(Rep) + " coefficients, " + std::to_string(DoF) +
                      " degrees of freedom. Construct from an array of shape (" + std::to_string(Rep) + ",).").c_str());
-    g.def(py::init([gn](py::handle c) { return make_group(c, gn, "coeffs"); }), py::arg("coeffs"))
+    g.def(py::init([=](py::handle c) { return make_group(c, gn, "coeffs"); }), py::arg("coeffs"))
         .def_property_readonly_static("dof", [](py::handle) { return DoF; })
         .def_property_readonly_static("rep_size", [](py::handle) { return Rep; })
         .def_property_readonly_static("dim", [](py::handle) { return Dim; })
         .def_static("Identity", [] { return G::Identity(); })
         .def_static("Random", [](py::handle seed) { return random_from<G>(seed); }, py::arg("seed") = py::none(),
                     "A random element (uniform rotation, translation in [-1, 1]^n); seeded when seed is given.")
-        .def("coeffs", [](const G& x) { return to_array(typename G::DataType(x.coeffs())); })
+        .def("coeffs", [](const G& x) { return to_vec(typename G::DataType(x.coeffs())); })
         .def("matrix", [](const G& x) { return to_array(x.matrix()); }, "Homogeneous matrix form.")
         .def("Adj", [](const G& x) { return to_array(x.Adj()); }, "Adjoint matrix: Adj(X) tau = vee(X tau^ X^-1).")
         .def("inverse", [](const G& x, bool jac, py::handle conv) {
+          const Convention conv_c = parse_convention(conv, "inverse");
           if (!jac) return py::cast(x.inverse());
           Jac J;
-          const G z = O::inverse(x, &J, parse_convention(conv, "inverse"));
+          const G z = O::inverse(x, &J, conv_c);
           return pack(true, z, J);
         }, py::arg("jacobians") = false, py::arg("convention") = "right", "X^-1 [, J_xi_x].")
         .def("compose", [](const G& x, const G& y, bool jac, py::handle conv) {
+          const Convention conv_c = parse_convention(conv, "compose");
           if (!jac) return py::cast(x.compose(y));
           Jac Jx, Jy;
-          const G z = O::compose(x, y, &Jx, &Jy, parse_convention(conv, "compose"));
+          const G z = O::compose(x, y, &Jx, &Jy, conv_c);
           return pack(true, z, Jx, Jy);
         }, py::arg("other"), py::arg("jacobians") = false, py::arg("convention") = "right", "X Y [, J_z_x, J_z_y].")
         .def("between", [](const G& x, const G& y, bool jac, py::handle conv) {
+          const Convention conv_c = parse_convention(conv, "between");
           if (!jac) return py::cast(x.between(y));
           Jac Jx, Jy;
-          const G z = O::between(x, y, &Jx, &Jy, parse_convention(conv, "between"));
+          const G z = O::between(x, y, &Jx, &Jy, conv_c);
           return pack(true, z, Jx, Jy);
         }, py::arg("other"), py::arg("jacobians") = false, py::arg("convention") = "right", "X^-1 Y [, J_z_x, J_z_y].")
         .def("Log", [](const G& x, bool jac, py::handle conv) {
+          const Convention conv_c = parse_convention(conv, "Log");
           if (!jac) return py::cast(x.Log());
           Jac J;
-          const Tangent t = O::log(x, &J, parse_convention(conv, "Log"));
+          const Tangent t = O::log(x, &J, conv_c);
           return pack(true, t, J);
         }, py::arg("jacobians") = false, py::arg("convention") = "right", "Log map to the tangent [, J_tau_x].")
         .def("log", [](const G& x) { return to_array(x.Log().hat()); }, "log map to the Lie algebra matrix.")
-        .def_static("Exp", [gn](py::handle tau, bool jac, py::handle conv) {
-          const Tangent t = read_tangent(tau, gn + ".Exp", "tau");
+        .def_static("Exp", [=](py::handle tau, bool jac, py::handle conv) {
+          const Tangent t = read_tangent(tau, fn_Exp, "tau");
+          const Convention conv_c = parse_convention(conv, fn_Exp);
           if (!jac) return py::cast(t.Exp());
           Jac J;
-          const G x = O::exp(t, &J, parse_convention(conv, gn + ".Exp"));
+          const G x = O::exp(t, &J, conv_c);
           return pack(true, x, J);
         }, py::arg("tau"), py::arg("jacobians") = false, py::arg("convention") = "right",
                     "Exp of a tangent (or an array of shape (dof,)) [, J_x_tau].")
-        .def_static("exp", [gn](py::handle M) { return Tangent::vee(read_matrix<Mat, Mat>(M, gn + ".exp", "M")).Exp(); },
+        .def_static("exp", [=](py::handle M) { return Tangent::vee(read_matrix<Mat, Mat>(M, fn_exp, "M")).Exp(); },
                     py::arg("M"), "exp of a Lie algebra matrix.")
-        .def("act", [gn](const G& x, py::handle v, bool jac, py::handle conv) -> py::object {
-          const Point p = read_vector<Dim>(v, gn + ".act", "point");
-          if (!jac) return to_array(Point(x.act(p)));
+        .def("act", [=](const G& x, py::handle v, bool jac, py::handle conv) -> py::object {
+          const Point p = read_vector<Dim>(v, fn_act, "point");
+          const Convention conv_c = parse_convention(conv, fn_act);
+          if (!jac) return to_vec(Point(x.act(p)));
           typename O::JacPX Jx;
           typename O::JacPP Jv;
-          const Point q = O::act(x, p, &Jx, &Jv, parse_convention(conv, gn + ".act"));
-          return py::make_tuple(to_array(q), to_array(Jx), to_array(Jv));
+          const Point q = O::act(x, p, &Jx, &Jv, conv_c);
+          return py::make_tuple(to_vec(q), to_array(Jx), to_array(Jv));
         }, py::arg("point"), py::arg("jacobians") = false, py::arg("convention") = "right",
              "Action on a point of shape (dim,) [, J_vout_x, J_vout_v].")
-        .def("rplus", [gn](const G& x, py::handle tau, bool jac, py::handle conv) {
-          const Tangent t = read_tangent(tau, gn + ".rplus", "tau");
+        .def("rplus", [=](const G& x, py::handle tau, bool jac, py::handle conv) {
+          const Tangent t = read_tangent(tau, fn_rplus, "tau");
+          const Convention conv_c = parse_convention(conv, fn_rplus);
           if (!jac) return py::cast(x.rplus(t));
           Jac Jx, Jt;
-          const G y = O::rplus(x, t, &Jx, &Jt, parse_convention(conv, gn + ".rplus"));
+          const G y = O::rplus(x, t, &Jx, &Jt, conv_c);
           return pack(true, y, Jx, Jt);
         }, py::arg("tau"), py::arg("jacobians") = false, py::arg("convention") = "right", "X Exp(tau) [, J_y_x, J_y_tau].")
-        .def("lplus", [gn](const G& x, py::handle tau, bool jac, py::handle conv) {
-          const Tangent t = read_tangent(tau, gn + ".lplus", "tau");
+        .def("lplus", [=](const G& x, py::handle tau, bool jac, py::handle conv) {
+          const Tangent t = read_tangent(tau, fn_lplus, "tau");
+          const Convention conv_c = parse_convention(conv, fn_lplus);
           if (!jac) return py::cast(x.lplus(t));
           Jac Jx, Jt;
-          const G y = O::lplus(x, t, &Jx, &Jt, parse_convention(conv, gn + ".lplus"));
+          const G y = O::lplus(x, t, &Jx, &Jt, conv_c);
           return pack(true, y, Jx, Jt);
         }, py::arg("tau"), py::arg("jacobians") = false, py::arg("convention") = "right", "Exp(tau) X [, J_y_x, J_y_tau].")
         .def("rminus", [](const G& x, const G& y, bool jac, py::handle conv) {
+          const Convention conv_c = parse_convention(conv, "rminus");
           if (!jac) return py::cast(x.rminus(y));
           Jac Jx, Jy;
-          const Tangent t = O::rminus(x, y, &Jx, &Jy, parse_convention(conv, "rminus"));
+          const Tangent t = O::rminus(x, y, &Jx, &Jy, conv_c);
           return pack(true, t, Jx, Jy);
         }, py::arg("other"), py::arg("jacobians") = false, py::arg("convention") = "right",
              "Log(X^-1 Y): Y 'minus' X in the frame of X [, J_tau_x, J_tau_y].")
         .def("lminus", [](const G& x, const G& y, bool jac, py::handle conv) {
+          const Convention conv_c = parse_convention(conv, "lminus");
           if (!jac) return py::cast(x.lminus(y));
           Jac Jx, Jy;
-          const Tangent t = O::lminus(x, y, &Jx, &Jy, parse_convention(conv, "lminus"));
+          const Tangent t = O::lminus(x, y, &Jx, &Jy, conv_c);
           return pack(true, t, Jx, Jy);
         }, py::arg("other"), py::arg("jacobians") = false, py::arg("convention") = "right",
              "Log(X Y^-1) [, J_tau_x, J_tau_y].")
         .def("interp", [](const G& x, const G& y, double s, bool jac, py::handle conv) {
           if (!std::isfinite(s)) throw py::value_error("interp: argument 't' must be finite");
+          const Convention conv_c = parse_convention(conv, "interp");
           if (!jac) return py::cast(x.interp(y, s));
           Jac Jx, Jy;
           typename O::JacS Js;
-          const G z = O::interp(x, y, s, &Jx, &Jy, &Js, parse_convention(conv, "interp"));
+          const G z = O::interp(x, y, s, &Jx, &Jy, &Js, conv_c);
           return pack(true, z, Jx, Jy, Js);
         }, py::arg("other"), py::arg("t"), py::arg("jacobians") = false, py::arg("convention") = "right",
              "Geodesic interpolation X Exp(t Log(X^-1 Y)) [, J_z_x, J_z_y, J_z_t].")
         .def("is_approx", [](const G& x, const G& y, double tol) { return x.isApprox(y, tol); },
              py::arg("other"), py::arg("tol") = 1e-10)
         .def("normalize", [](G& x) { x.normalize(); }, "Re-normalise the rotation part in place.")
-        .def_static("average", [gn](const std::vector<G>& xs, py::object weights, int max_iter, double tol) {
+        .def_static("average", [=](const std::vector<G>& xs, py::object weights, int max_iter, double tol) {
           if (xs.empty()) throw py::value_error(gn + ".average: argument 'elements' must not be empty");
           std::vector<double> w(xs.size(), 1.0);
           if (!weights.is_none()) {
-            auto a = as_f64(weights, gn + ".average", "weights");
+            auto a = as_f64(weights, fn_average, "weights");
             if (a.ndim() != 1 || static_cast<size_t>(a.shape(0)) != xs.size())
-              value_error(gn + ".average", "weights", "must have shape (" + std::to_string(xs.size()) + ",), got " + shape_str(a));
+              value_error(fn_average, "weights", "must have shape (" + std::to_string(xs.size()) + ",), got " + shape_str(a));
             double sum = 0;
             for (size_t i = 0; i < xs.size(); ++i) {
               w[i] = a.data()[i];
-              if (!(w[i] >= 0) || !std::isfinite(w[i])) value_error(gn + ".average", "weights", "must be finite and non-negative");
+              if (!(w[i] >= 0) || !std::isfinite(w[i])) value_error(fn_average, "weights", "must be finite and non-negative");
               sum += w[i];
             }
-            if (!(sum > 0)) value_error(gn + ".average", "weights", "must not sum to zero");
+            if (!(sum > 0)) value_error(fn_average, "weights", "must not sum to zero");
           }
           G mean;
           G::average(xs, w, mean, max_iter, tol);
@@ -231,20 +251,20 @@ struct SingleBinder {
         }, py::arg("elements"), py::arg("weights") = py::none(), py::arg("max_iter") = 50, py::arg("tol") = 1e-12,
                     "Bi-invariant (Frechet) mean by fixed-point iteration.")
         .def("__mul__", [](const G& x, const G& y) { return x.compose(y); }, py::is_operator())
-        .def("__add__", [gn](const G& x, py::handle tau) { return x.rplus(read_tangent(tau, gn + ".__add__", "tau")); }, py::is_operator())
+        .def("__add__", [=](const G& x, py::handle tau) { return x.rplus(read_tangent(tau, fn___add__, "tau")); }, py::is_operator())
         .def("__sub__", [](const G& x, const G& y) { return y.rminus(x); }, py::is_operator(),
              "X - Y = Y.rminus(X) = Log(Y^-1 X), so that Y + (X - Y) == X.")
         .def("__eq__", [](const G& x, py::handle y) {
           if (!py::isinstance<G>(y)) return false;
           return x.isApprox(y.cast<const G&>(), 1e-10);
         })
-        .def("__repr__", [gn](const G& x) {
-          return gn + "(" + std::string(py::repr(to_array(typename G::DataType(x.coeffs())).attr("tolist")())) + ")";
+        .def("__repr__", [=](const G& x) {
+          return gn + "(" + std::string(py::repr(to_vec(typename G::DataType(x.coeffs())).attr("tolist")())) + ")";
         })
         .def("__copy__", [](const G& x) { return x; })
         .def("__deepcopy__", [](const G& x, py::handle) { return x; })
-        .def(py::pickle([](const G& x) { return py::make_tuple(to_array(typename G::DataType(x.coeffs()))); },
-                        [gn](py::tuple s) { return make_group(s[0], gn, "state"); }));
+        .def(py::pickle([](const G& x) { return py::make_tuple(to_vec(typename G::DataType(x.coeffs()))); },
+                        [=](py::tuple s) { return make_group(s[0], gn, "state"); }));
     g.attr("__hash__") = py::none();
     g.attr("plus") = g.attr("rplus");
     g.attr("minus") = g.attr("rminus");

@@ -36,16 +36,29 @@ inline Rng& global_rng() {
 /// Any array-like as a float64 numpy array, or a TypeError naming the argument.
 inline py::array_t<double, py::array::c_style | py::array::forcecast> as_f64(py::handle h, const std::string& fn, const char* arg) {
   if (h.is_none()) throw py::type_error(fn + ": argument '" + arg + "' must be an array of numbers, got None");
-  auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(h);
-  if (!a) {
+  // Look at the dtype before any cast, so complex or text input fails cleanly
+  // (and numpy does not warn about discarding imaginary parts first).
+  py::array raw = py::array::ensure(h);
+  if (!raw) {
     PyErr_Clear();
     throw py::type_error(fn + ": argument '" + arg + "' must be an array of real numbers, got " +
                          std::string(py::str(py::type::handle_of(h).attr("__name__"))));
   }
-  const py::dtype k = py::array::ensure(h) ? py::array::ensure(h).dtype() : a.dtype();
-  if (k.kind() == 'c' || k.kind() == 'O' || k.kind() == 'U' || k.kind() == 'S')
-    throw py::type_error(fn + ": argument '" + arg + "' must hold real numbers, got dtype " + std::string(py::str(k)));
-  return a;
+  const char k = raw.dtype().kind();
+  if (k != 'f' && k != 'i' && k != 'u' && k != 'b')
+    throw py::type_error(fn + ": argument '" + arg + "' must hold real numbers, got dtype " + std::string(py::str(raw.dtype())));
+  return py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(raw);
+}
+
+/// A seed for the random generators: an integer in [0, 2^64).
+inline uint64_t read_seed(py::handle h, const std::string& fn) {
+  if (!PyLong_Check(h.ptr()) && !py::isinstance(h, py::module_::import("numpy").attr("integer")))
+    throw py::type_error(fn + ": argument 'seed' must be an integer or None, got " +
+                         std::string(py::str(py::type::handle_of(h).attr("__name__"))));
+  const py::int_ v = py::reinterpret_borrow<py::object>(h);
+  if (v < py::int_(0) || v >= py::int_(py::reinterpret_steal<py::object>(PyLong_FromUnsignedLongLong(~0ull))) + py::int_(1))
+    throw py::value_error(fn + ": argument 'seed' must be in [0, 2**64), got " + std::string(py::str(h)));
+  return PyLong_AsUnsignedLongLong(v.ptr());
 }
 
 /// Reads a length-N float vector. float64 1-D buffers are copied straight through
@@ -93,25 +106,29 @@ inline Eigen::Matrix<double, R, C> read_matrix(py::handle h, const std::string& 
   return m;
 }
 
+/// A fixed-size vector as a 1-D numpy array (R,).
+template <class S, int R>
+inline py::array_t<S> to_vec(const Eigen::Matrix<S, R, 1>& v) {
+  py::array_t<S> out(R);
+  std::copy(v.data(), v.data() + R, out.mutable_data());
+  return out;
+}
+
+/// A fixed-size matrix as a 2-D numpy array (R, C), row-major as numpy prints it.
 template <class S, int R, int C>
 inline py::array_t<S> to_array(const Eigen::Matrix<S, R, C>& m) {
-  if constexpr (C == 1) {
-    py::array_t<S> out(R);
-    std::copy(m.data(), m.data() + R, out.mutable_data());
-    return out;
-  } else {
-    py::array_t<S> out({R, C});
-    Eigen::Map<Eigen::Matrix<S, R, C, (R == 1 ? Eigen::ColMajor : Eigen::RowMajor)>>(out.mutable_data()) = m;
-    return out;
-  }
+  py::array_t<S> out({R, C});
+  Eigen::Map<Eigen::Matrix<S, R, C, (C == 1 ? Eigen::ColMajor : Eigen::RowMajor)>>(out.mutable_data()) = m;
+  return out;
 }
 
 inline Convention parse_convention(py::handle h, const std::string& fn) {
-  if (h.is_none()) return Convention::Right;
-  if (py::isinstance<py::str>(h)) {
-    const std::string s = h.cast<std::string>();
-    if (s == "right" || s == "local") return Convention::Right;
-    if (s == "left" || s == "global") return Convention::Left;
+  // No std::string on the hot path: compare the Python string in place.
+  if (PyUnicode_Check(h.ptr())) {
+    if (PyUnicode_CompareWithASCIIString(h.ptr(), "right") == 0 || PyUnicode_CompareWithASCIIString(h.ptr(), "local") == 0)
+      return Convention::Right;
+    if (PyUnicode_CompareWithASCIIString(h.ptr(), "left") == 0 || PyUnicode_CompareWithASCIIString(h.ptr(), "global") == 0)
+      return Convention::Left;
   }
   throw py::value_error(fn + ": argument 'convention' must be 'right' (local) or 'left' (global), got " +
                         std::string(py::repr(h)));

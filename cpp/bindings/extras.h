@@ -32,7 +32,7 @@ inline void check_bottom_rows(const M& m, int from_row, const std::string& fn, c
 
 template <class G>
 py::array_t<double> quat_array(const G& x) {
-  return to_array(Eigen::Vector4d(x.quat().coeffs()));
+  return to_vec(Eigen::Vector4d(x.quat().coeffs()));
 }
 
 }  // namespace manif_py::py_bind

@@ -26,7 +26,7 @@ void bind_se2(py::module_& m, py::module_& batch) {
       .def("x", &SE2<double>::x)
       .def("y", &SE2<double>::y)
       .def("angle", &SE2<double>::angle)
-      .def("translation", [](const SE2<double>& x) { return to_array(Eigen::Vector2d(x.translation())); })
+      .def("translation", [](const SE2<double>& x) { return to_vec(Eigen::Vector2d(x.translation())); })
       .def("rotation", [](const SE2<double>& x) { return to_array(x.rotation()); })
       .def("transform", [](const SE2<double>& x) { return to_array(x.matrix()); });
   BatchBinder<SE2Family>{"batch.SE2."}.bind(batch.def_submodule("SE2"));

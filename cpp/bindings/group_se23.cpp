@@ -16,8 +16,8 @@ void bind_se23(py::module_& m, py::module_& batch) {
          check_bottom_rows(M, 3, "SE23.from_matrix", "T");
          return G(M.block<3, 1>(0, 3), quat_from_rotation(M.topLeftCorner<3, 3>(), "SE23.from_matrix", "T"), M.block<3, 1>(0, 4));
        }, py::arg("T"), "From the 5x5 matrix [[R, p, v], [0, 1, 0], [0, 0, 1]].")
-      .def("translation", [](const G& x) { return to_array(x.translation()); })
-      .def("linear_velocity", [](const G& x) { return to_array(x.linearVelocity()); })
+      .def("translation", [](const G& x) { return to_vec(x.translation()); })
+      .def("linear_velocity", [](const G& x) { return to_vec(x.linearVelocity()); })
       .def("quat", [](const G& x) { return quat_array(x); })
       .def("rotation", [](const G& x) { return to_array(x.rotation()); });
   BatchBinder<SE23Family>{"batch.SE23."}.bind(batch.def_submodule("SE23"));

@@ -20,7 +20,7 @@ void bind_se3(py::module_& m, py::module_& batch) {
         const auto Rm = read_matrix<3, 3>(R, "SE3.from_rt", "R");
         return G(read_vector<3>(t, "SE3.from_rt", "t"), quat_from_rotation(Rm, "SE3.from_rt", "R"));
       }, py::arg("R"), py::arg("t"), "From a rotation matrix and a translation.")
-      .def("translation", [](const G& x) { return to_array(x.translation()); })
+      .def("translation", [](const G& x) { return to_vec(x.translation()); })
       .def("quat", [](const G& x) { return quat_array(x); }, "Unit quaternion (x, y, z, w).")
       .def("rotation", [](const G& x) { return to_array(x.rotation()); })
       .def("transform", [](const G& x) { return to_array(x.matrix()); });

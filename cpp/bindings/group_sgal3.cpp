@@ -20,8 +20,8 @@ void bind_sgal3(py::module_& m, py::module_& batch) {
          }
          return G(M.block<3, 1>(0, 4), quat_from_rotation(M.topLeftCorner<3, 3>(), "SGal3.from_matrix", "T"), M.block<3, 1>(0, 3), M(3, 4));
        }, py::arg("T"), "From the 5x5 matrix [[R, v, t], [0, 1, s], [0, 0, 1]].")
-      .def("translation", [](const G& x) { return to_array(x.translation()); })
-      .def("linear_velocity", [](const G& x) { return to_array(x.linearVelocity()); })
+      .def("translation", [](const G& x) { return to_vec(x.translation()); })
+      .def("linear_velocity", [](const G& x) { return to_vec(x.linearVelocity()); })
       .def("time", &G::time)
       .def("quat", [](const G& x) { return quat_array(x); })
       .def("rotation", [](const G& x) { return to_array(x.rotation()); });

@@ -20,7 +20,7 @@ void bind_sim3(py::module_& m, py::module_& batch) {
          const double s = std::cbrt(det);
          return G(M.topRightCorner<3, 1>(), quat_from_rotation(Eigen::Matrix3d(sR / s), "Sim3.from_matrix", "T"), s);
        }, py::arg("T"), "From the 4x4 matrix [[s R, t], [0, 1]].")
-      .def("translation", [](const G& x) { return to_array(x.translation()); })
+      .def("translation", [](const G& x) { return to_vec(x.translation()); })
       .def("quat", [](const G& x) { return quat_array(x); })
       .def("rotation", [](const G& x) { return to_array(x.rotation()); })
       .def("scale", &G::scale);

@@ -25,7 +25,7 @@ void bind_so3(py::module_& m, py::module_& batch) {
       .def("angle_axis", [](const G& x) {
         const Eigen::Vector3d v = x.Log().coeffs();
         const double a = v.norm();
-        return py::make_tuple(a, to_array(Eigen::Vector3d(a > 0 ? Eigen::Vector3d(v / a) : Eigen::Vector3d::UnitX())));
+        return py::make_tuple(a, to_vec(Eigen::Vector3d(a > 0 ? Eigen::Vector3d(v / a) : Eigen::Vector3d::UnitX())));
       }, "(angle in [0, pi], unit axis).");
   BatchBinder<SO3Family>{"batch.SO3."}.bind(batch.def_submodule("SO3"));
 }

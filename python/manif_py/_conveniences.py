@@ -9,6 +9,17 @@ from . import _core
 _GROUP_NAMES = ("SO2", "SE2", "SO3", "SE3", "SE23", "SGal3", "Sim3", "R1", "R2", "R3", "R4", "R5", "R6")
 
 
+def _real_array(value, fn, arg):
+    """``value`` as a float64 array, or a TypeError naming the argument."""
+    try:
+        raw = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{fn}: argument '{arg}' must be an array of real numbers ({exc})") from None
+    if raw.dtype.kind not in "fiub":
+        raise TypeError(f"{fn}: argument '{arg}' must hold real numbers, got dtype {raw.dtype}")
+    return raw.astype(np.float64, copy=False)
+
+
 def Rn(n):
     """The group R^n for n in 1..6 (``Rn(3) is R3``)."""
     if not isinstance(n, (int, np.integer)) or not 1 <= n <= 6:
@@ -20,7 +31,7 @@ def _make_matmul(group, batch_ns):
     def __matmul__(self, other):
         if isinstance(other, group):
             return self.compose(other)
-        points = np.asarray(other, dtype=np.float64)
+        points = _real_array(other, f"{group.__name__}.__matmul__", "points")
         if points.ndim == 1:
             return self.act(points)
         return batch_ns.act(self.coeffs(), points)
@@ -58,7 +69,7 @@ def _so3_from_euler(cls, seq, angles):
     upper case = intrinsic (moving axes), as in scipy.spatial.transform.Rotation.
     """
     axes, extrinsic = _check_seq(seq)
-    angles = np.asarray(angles, dtype=np.float64)
+    angles = _real_array(angles, "SO3.from_euler", "angles")
     if angles.shape != (3,):
         raise ValueError(f"SO3.from_euler: argument 'angles' must have shape (3,), got {angles.shape}")
     if not np.all(np.isfinite(angles)):
@@ -74,42 +85,43 @@ def _so3_from_euler(cls, seq, angles):
     return c * b * a if extrinsic else a * b * c
 
 
-def _so3_as_euler(self, seq):
-    """Euler angles (radians) for ``seq`` (see from_euler). The middle angle lies in
-    [0, pi] for proper sequences (e.g. 'zxz') and [-pi/2, pi/2] for Tait-Bryan ones;
-    at gimbal lock the third angle is set to 0."""
-    axes, extrinsic = _check_seq(seq)
-    if not extrinsic:
-        # Intrinsic ABC equals extrinsic CBA with the angles reversed.
-        return _so3_as_euler(self, axes[::-1])[::-1]
-    i, j, k = (_AXES[a] for a in axes)
-    R = self.rotation()
-    # Extrinsic i, j, k means R = R_k(c) R_j(b) R_i(a); work on R^T = R_i(-a) R_j(-b) R_k(-c)
-    # is avoided by solving directly on R with the generic two-case formulas.
+def _extrinsic_angles(R, i, j, k, zero_third):
+    """Angles (a, b, c) with R = R_k(c) R_j(b) R_i(a) (axes i, j, k; i == k for
+    proper sequences). At gimbal lock one of a, c is free: the third (c) is set to
+    0 when ``zero_third``, otherwise the first (a)."""
     proper = i == k
     if proper:
         k2 = 3 - i - j
-        sign = 1.0 if (i, j, k2) in ((0, 1, 2), (1, 2, 0), (2, 0, 1)) else -1.0
-        # R = R_i(c) R_j(b) R_i(a)
-        b = np.arccos(np.clip(R[i, i], -1.0, 1.0))
-        if abs(np.sin(b)) > 1e-9:
-            a = np.arctan2(R[i, j], -sign * R[i, k2])
-            c = np.arctan2(R[j, i], sign * R[k2, i])
-        else:
-            a = 0.0
-            c = np.arctan2(sign * -R[j, k2] if b < 1 else sign * R[j, k2], R[j, j])
-            c = np.arctan2(-sign * R[j, k2], R[j, j]) if b < 1 else np.arctan2(sign * R[j, k2], R[j, j])
-        return np.array([a, b, c])
-    sign = 1.0 if (i, j, k) in ((0, 1, 2), (1, 2, 0), (2, 0, 1)) else -1.0
-    # R = R_k(c) R_j(b) R_i(a)
-    b = np.arcsin(np.clip(-sign * R[k, i], -1.0, 1.0))
-    if abs(np.cos(b)) > 1e-9:
-        a = np.arctan2(sign * R[k, j], R[k, k])
-        c = np.arctan2(sign * R[j, i], R[i, i])
-    else:
-        a = 0.0
-        c = np.arctan2(-sign * R[i, j], R[j, j])
-    return np.array([a, b, c])
+        eps = 1.0 if (i, j, k2) in ((0, 1, 2), (1, 2, 0), (2, 0, 1)) else -1.0
+        b = np.arctan2(np.hypot(R[i, j], R[i, k2]), R[i, i])
+        if np.sin(b) > 1e-9:
+            return np.array([np.arctan2(R[i, j], eps * R[i, k2]), b, np.arctan2(R[j, i], -eps * R[k2, i])])
+        cb = np.cos(b)
+        free = np.arctan2(eps * R[k2, j], R[j, j])
+        if zero_third:
+            return np.array([np.arctan2(eps * cb * R[k2, j], R[j, j]), b, 0.0])
+        return np.array([0.0, b, free])
+    eps = 1.0 if (i, j, k) in ((0, 1, 2), (1, 2, 0), (2, 0, 1)) else -1.0
+    b = np.arctan2(-eps * R[k, i], np.hypot(R[i, i], R[j, i]))
+    if np.cos(b) > 1e-9:
+        return np.array([np.arctan2(eps * R[k, j], R[k, k]), b, np.arctan2(eps * R[j, i], R[i, i])])
+    if zero_third:
+        return np.array([np.arctan2(np.sin(b) * R[i, j], R[j, j]), b, 0.0])
+    return np.array([0.0, b, np.arctan2(-eps * R[i, j], R[j, j])])
+
+
+def _so3_as_euler(self, seq):
+    """Euler angles (radians) for ``seq`` (see from_euler), as scipy returns them:
+    the middle angle lies in [0, pi] for proper sequences (e.g. 'zxz') and in
+    [-pi/2, pi/2] for Tait-Bryan ones; at gimbal lock the third angle is 0."""
+    axes, extrinsic = _check_seq(seq)
+    R = self.rotation()
+    if extrinsic:
+        i, j, k = (_AXES[a] for a in axes)
+        return _extrinsic_angles(R, i, j, k, zero_third=True)
+    # Intrinsic ABC with angles (a, b, c) is extrinsic CBA with angles (c, b, a).
+    i, j, k = (_AXES[a] for a in axes[::-1])
+    return _extrinsic_angles(R, i, j, k, zero_third=False)[::-1].copy()
 
 
 _core.SO3.from_euler = classmethod(_so3_from_euler)

@@ -5,6 +5,7 @@
 #include <Eigen/Geometry>
 #include <cmath>
 #include <random>
+#include <type_traits>
 
 namespace manif_py {
 
@@ -24,6 +25,11 @@ struct Constants {
   static constexpr S pi = S(3.14159265358979323846);
 };
 
+/// Scalar type for the trigonometric coefficients: float kernels compute them in
+/// double, since (t - sin t)/t^3 and friends cancel catastrophically in float.
+template <class S>
+using CoeffScalar = std::conditional_t<std::is_same_v<S, float>, double, S>;
+
 template <class S>
 inline Eigen::Matrix<S, 3, 3> skew(const Eigen::Matrix<S, 3, 1>& v) {
   Eigen::Matrix<S, 3, 3> m;
@@ -38,17 +44,20 @@ inline Eigen::Matrix<S, 3, 3> skew(const Eigen::Matrix<S, 3, 1>& v) {
 template <class S>
 struct So3Coeffs {
   S a, b;
-  explicit So3Coeffs(S theta_sq) {
+  explicit So3Coeffs(S theta_sq_in) {
+    using C = CoeffScalar<S>;
     using std::cos;
     using std::sin;
     using std::sqrt;
-    if (theta_sq < Constants<S>::small_angle_sq) {
-      a = S(0.5) - theta_sq / S(24);
-      b = S(1) / S(6) - theta_sq / S(120);
+    const C theta_sq = theta_sq_in;
+    if (theta_sq < Constants<C>::small_angle_sq) {
+      a = S(C(0.5) - theta_sq / C(24));
+      b = S(C(1) / C(6) - theta_sq / C(120));
     } else {
-      const S t = sqrt(theta_sq);
-      a = (S(1) - cos(t)) / theta_sq;
-      b = (t - sin(t)) / (theta_sq * t);
+      const C t = sqrt(theta_sq);
+      const C sh = sin(t / C(2));
+      a = S(C(2) * sh * sh / theta_sq);  // (1 - cos t)/t^2 without cancellation
+      b = S((t - sin(t)) / (theta_sq * t));
     }
   }
 };
@@ -66,17 +75,18 @@ inline Eigen::Matrix<S, 3, 3> so3_jr(const Eigen::Matrix<S, 3, 1>& theta) {
 /// that it stays finite at t = pi.
 template <class S>
 inline Eigen::Matrix<S, 3, 3> so3_jr_inv(const Eigen::Matrix<S, 3, 1>& theta) {
+  using C = CoeffScalar<S>;
   using std::cos;
   using std::sin;
   using std::sqrt;
-  const S t2 = theta.squaredNorm();
+  const C t2 = theta.squaredNorm();
   S c;
-  if (t2 < Constants<S>::small_angle_sq) {
-    c = S(1) / S(12) + t2 / S(720);
+  if (t2 < Constants<C>::small_angle_sq) {
+    c = S(C(1) / C(12) + t2 / C(720));
   } else {
-    const S t = sqrt(t2);
-    const S half = t / S(2);
-    c = (S(1) - half * cos(half) / sin(half)) / t2;
+    const C t = sqrt(t2);
+    const C half = t / C(2);
+    c = S((C(1) - half * cos(half) / sin(half)) / t2);
   }
   const Eigen::Matrix<S, 3, 3> W = skew(theta);
   return Eigen::Matrix<S, 3, 3>::Identity() + S(0.5) * W + c * W * W;
@@ -87,21 +97,22 @@ inline Eigen::Matrix<S, 3, 3> so3_jr_inv(const Eigen::Matrix<S, 3, 1>& theta) {
 template <class S>
 inline Eigen::Matrix<S, 3, 3> se3_q(const Eigen::Matrix<S, 3, 1>& rho,
                                     const Eigen::Matrix<S, 3, 1>& theta) {
+  using C = CoeffScalar<S>;
   using std::cos;
   using std::sin;
   using std::sqrt;
-  const S t2 = theta.squaredNorm();
+  const C t2 = theta.squaredNorm();
   S c1, c2, c3;
-  if (t2 < S(1e-4)) {
-    c1 = S(1) / S(6) - t2 / S(120);
-    c2 = S(1) / S(24) - t2 / S(720);
-    c3 = S(1) / S(120) - t2 / S(2520);
+  if (t2 < C(1e-4)) {
+    c1 = S(C(1) / C(6) - t2 / C(120));
+    c2 = S(C(1) / C(24) - t2 / C(720));
+    c3 = S(C(1) / C(120) - t2 / C(2520));
   } else {
-    const S t = sqrt(t2);
-    const S s = sin(t), c = cos(t);
-    c1 = (t - s) / (t2 * t);
-    c2 = (t2 + S(2) * c - S(2)) / (S(2) * t2 * t2);
-    c3 = (S(2) * t - S(3) * s + t * c) / (S(2) * t2 * t2 * t);
+    const C t = sqrt(t2);
+    const C s = sin(t), c = cos(t);
+    c1 = S((t - s) / (t2 * t));
+    c2 = S((t2 + C(2) * c - C(2)) / (C(2) * t2 * t2));
+    c3 = S((C(2) * t - C(3) * s + t * c) / (C(2) * t2 * t2 * t));
   }
   const Eigen::Matrix<S, 3, 3> P = skew(rho), T = skew(theta);
   const Eigen::Matrix<S, 3, 3> TP = T * P, PT = P * T, TPT = TP * T;
@@ -113,18 +124,19 @@ inline Eigen::Matrix<S, 3, 3> se3_q(const Eigen::Matrix<S, 3, 1>& rho,
 /// that couples velocity into position in SGal(3).
 template <class S>
 inline Eigen::Matrix<S, 3, 3> so3_n(const Eigen::Matrix<S, 3, 1>& theta) {
+  using C = CoeffScalar<S>;
   using std::cos;
   using std::sin;
   using std::sqrt;
-  const S t2 = theta.squaredNorm();
+  const C t2 = theta.squaredNorm();
   S b, c;
-  if (t2 < S(1e-4)) {
-    b = S(1) / S(6) - t2 / S(120);
-    c = S(1) / S(24) - t2 / S(720);
+  if (t2 < C(1e-4)) {
+    b = S(C(1) / C(6) - t2 / C(120));
+    c = S(C(1) / C(24) - t2 / C(720));
   } else {
-    const S t = sqrt(t2);
-    b = (t - sin(t)) / (t2 * t);
-    c = (t2 / S(2) + cos(t) - S(1)) / (t2 * t2);
+    const C t = sqrt(t2);
+    b = S((t - sin(t)) / (t2 * t));
+    c = S((t2 / C(2) + cos(t) - C(1)) / (t2 * t2));
   }
   const Eigen::Matrix<S, 3, 3> W = skew(theta);
   return S(0.5) * Eigen::Matrix<S, 3, 3>::Identity() + b * W + c * W * W;
@@ -133,40 +145,115 @@ inline Eigen::Matrix<S, 3, 3> so3_n(const Eigen::Matrix<S, 3, 1>& theta) {
 /// Unit quaternion Exp of a rotation vector.
 template <class S>
 inline Eigen::Quaternion<S> quat_exp(const Eigen::Matrix<S, 3, 1>& theta) {
+  using C = CoeffScalar<S>;
   using std::cos;
   using std::sin;
   using std::sqrt;
-  const S t2 = theta.squaredNorm();
+  const C t2 = theta.squaredNorm();
   S k, w;
-  if (t2 < Constants<S>::small_angle_sq) {
-    k = S(0.5) - t2 / S(48);
-    w = S(1) - t2 / S(8);
+  if (t2 < Constants<C>::small_angle_sq) {
+    k = S(C(0.5) - t2 / C(48));
+    w = S(C(1) - t2 / C(8));
   } else {
-    const S t = sqrt(t2);
-    k = sin(t / S(2)) / t;
-    w = cos(t / S(2));
+    const C t = sqrt(t2);
+    k = S(sin(t / C(2)) / t);
+    w = S(cos(t / C(2)));
   }
   return Eigen::Quaternion<S>(w, k * theta.x(), k * theta.y(), k * theta.z());
 }
 
+/// Everything SE(3)-like Exp maps need from one sin/cos of the half angle:
+/// the quaternion and the coefficients a, b of V = Jl(theta) = I + a W + b W^2.
+template <class S>
+struct So3ExpTerms {
+  Eigen::Quaternion<S> q;
+  S a, b;
+  explicit So3ExpTerms(const Eigen::Matrix<S, 3, 1>& theta) {
+    using C = CoeffScalar<S>;
+    using std::cos;
+    using std::sin;
+    using std::sqrt;
+    const C t2 = theta.squaredNorm();
+    S k, w;
+    if (t2 < Constants<C>::small_angle_sq) {
+      k = S(C(0.5) - t2 / C(48));
+      w = S(C(1) - t2 / C(8));
+      a = S(C(0.5) - t2 / C(24));
+      b = S(C(1) / C(6) - t2 / C(120));
+    } else {
+      const C t = sqrt(t2);
+      const C sh = sin(t / C(2)), ch = cos(t / C(2));
+      k = S(sh / t);
+      w = S(ch);
+      a = S(C(2) * sh * sh / t2);
+      b = S((t - C(2) * sh * ch) / (t2 * t));
+    }
+    q = Eigen::Quaternion<S>(w, k * theta.x(), k * theta.y(), k * theta.z());
+  }
+  /// V x = x + a theta x x + b theta x (theta x x), given theta.
+  Eigen::Matrix<S, 3, 1> V(const Eigen::Matrix<S, 3, 1>& theta, const Eigen::Matrix<S, 3, 1>& x) const {
+    const Eigen::Matrix<S, 3, 1> tx = theta.cross(x);
+    return x + a * tx + b * theta.cross(tx);
+  }
+};
+
+/// Log of a unit quaternion together with the coefficient c of
+/// Jl(theta)^-1 = I - 1/2 W + c W^2, c = (1 - (t/2) cot(t/2)) / t^2, from the
+/// quaternion itself (cot(t/2) = w / |v|), so SE(3)-like Log maps need one atan2.
+template <class S>
+struct So3LogTerms {
+  Eigen::Matrix<S, 3, 1> theta;
+  S c;
+  explicit So3LogTerms(const Eigen::Quaternion<S>& q) {
+    using C = CoeffScalar<S>;
+    using std::atan2;
+    using std::sqrt;
+    Eigen::Matrix<C, 3, 1> v = q.vec().template cast<C>();
+    C w = q.w();
+    if (w < C(0)) {  // q and -q are the same rotation: take the short way
+      v = -v;
+      w = -w;
+    }
+    const C s2 = v.squaredNorm();
+    if (s2 < Constants<C>::small_angle_sq * Constants<C>::small_angle_sq) {
+      const Eigen::Matrix<C, 3, 1> th = (C(2) / w * (C(1) - s2 / (C(3) * w * w))) * v;
+      theta = th.template cast<S>();
+      c = S(C(1) / C(12) + th.squaredNorm() / C(720));
+    } else {
+      const C s = sqrt(s2);
+      const C half = atan2(s, w);
+      theta = ((C(2) * half / s) * v).template cast<S>();
+      const C t2 = C(4) * half * half;
+      // The product c t^2 is what enters, and it is exact to rounding even where c is not.
+      c = S(t2 < Constants<C>::small_angle_sq ? C(1) / C(12) + t2 / C(720) : (C(1) - half * w / s) / t2);
+    }
+  }
+  /// Jl(theta)^-1 x.
+  Eigen::Matrix<S, 3, 1> V_inv(const Eigen::Matrix<S, 3, 1>& x) const {
+    const Eigen::Matrix<S, 3, 1> tx = theta.cross(x);
+    return x - S(0.5) * tx + c * theta.cross(tx);
+  }
+};
+
 /// Rotation vector of a unit quaternion, angle in [-pi, pi] (shortest path).
 template <class S>
 inline Eigen::Matrix<S, 3, 1> quat_log(const Eigen::Quaternion<S>& q) {
+  using C = CoeffScalar<S>;
   using std::atan2;
   using std::sqrt;
-  const Eigen::Matrix<S, 3, 1> v = q.vec();
-  const S sin_sq = v.squaredNorm();
-  const S w = q.w();
-  S k;
-  if (sin_sq < Constants<S>::small_angle_sq * Constants<S>::small_angle_sq) {
+  const Eigen::Matrix<C, 3, 1> v = q.vec().template cast<C>();
+  const C sin_sq = v.squaredNorm();
+  const C w = q.w();
+  C k;
+  if (sin_sq < Constants<C>::small_angle_sq * Constants<C>::small_angle_sq) {
     // 2 atan(s/w)/s ~ 2/w (1 - s^2/(3 w^2)); sign of w picks the short way.
-    k = S(2) / w * (S(1) - sin_sq / (S(3) * w * w));
+    k = C(2) / w * (C(1) - sin_sq / (C(3) * w * w));
   } else {
-    const S s = sqrt(sin_sq);
-    const S angle = w < S(0) ? atan2(-s, -w) : atan2(s, w);
-    k = S(2) * angle / s;
+    const C s = sqrt(sin_sq);
+    const C angle = w < C(0) ? atan2(-s, -w) : atan2(s, w);
+    k = C(2) * angle / s;
   }
-  return k * v;
+  return (k * v).template cast<S>();
 }
 
 }  // namespace manif_py

@@ -57,7 +57,8 @@ class Rn : public LieGroupBase<Rn<S, N>> {
   using Point = Eigen::Matrix<S, N, 1>;
 
   Rn() : d_(DataType::Zero()) {}
-  explicit Rn(const DataType& d) : d_(d) {}
+  template <class D>
+  explicit Rn(const Eigen::MatrixBase<D>& d) : d_(d) {}
   static Rn Identity() { return Rn(); }
   const DataType& coeffs() const { return d_; }
   DataType& coeffs() { return d_; }

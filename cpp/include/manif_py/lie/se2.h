@@ -23,21 +23,23 @@ struct LieTraits<SE2Tangent<S>> : LieTraits<SE2<S>> {};
 template <class S>
 struct Se2Coeffs {
   S A, B, C, D;
-  explicit Se2Coeffs(S t) {
+  explicit Se2Coeffs(S angle) {
+    using T = CoeffScalar<S>;
     using std::cos;
     using std::sin;
-    const S t2 = t * t;
-    if (t2 < Constants<S>::small_angle_sq) {
-      A = S(1) - t2 / S(6);
-      B = t / S(2) - t * t2 / S(24);
-      C = t / S(6) - t * t2 / S(120);
-      D = S(0.5) - t2 / S(24);
+    const T t = angle, t2 = t * t;
+    if (t2 < Constants<T>::small_angle_sq) {
+      A = S(T(1) - t2 / T(6));
+      B = S(t / T(2) - t * t2 / T(24));
+      C = S(t / T(6) - t * t2 / T(120));
+      D = S(T(0.5) - t2 / T(24));
     } else {
-      const S s = sin(t), c = cos(t);
-      A = s / t;
-      B = (S(1) - c) / t;
-      C = (t - s) / t2;
-      D = (S(1) - c) / t2;
+      const T s = sin(t), sh = sin(t / T(2));
+      const T one_minus_cos = T(2) * sh * sh;  // without cancellation
+      A = S(s / t);
+      B = S(one_minus_cos / t);
+      C = S((t - s) / t2);
+      D = S(one_minus_cos / t2);
     }
   }
 };
@@ -100,7 +102,8 @@ class SE2 : public LieGroupBase<SE2<S>> {
 
   SE2() { d_ << S(0), S(0), S(1), S(0); }
   SE2(S x, S y, S c, S s) { d_ << x, y, c, s; }
-  explicit SE2(const DataType& d) : d_(d) {}
+  template <class D>
+  explicit SE2(const Eigen::MatrixBase<D>& d) : d_(d) {}
   static SE2 Identity() { return SE2(); }
 
   const DataType& coeffs() const { return d_; }

@@ -36,8 +36,9 @@ class SE23Tangent : public TangentBase<SE23Tangent<S>> {
 
   SE23<S> Exp(Jacobian* J = nullptr) const {
     if (J) *J = Jr();
-    const Eigen::Matrix<S, 3, 3> V = so3_jr<S>(-ang());
-    return SE23<S>(V * lin(), quat_exp(ang()), V * vel());
+    const Vec3 th = ang();
+    const So3ExpTerms<S> e(th);
+    return SE23<S>(e.V(th, lin()), e.q, e.V(th, vel()));
   }
   Eigen::Matrix<S, 5, 5> hat() const {
     Eigen::Matrix<S, 5, 5> m = Eigen::Matrix<S, 5, 5>::Zero();
@@ -98,7 +99,8 @@ class SE23 : public LieGroupBase<SE23<S>> {
 
   SE23() : p_(Point::Zero()), q_(Quaternion::Identity()), v_(Point::Zero()) {}
   SE23(const Point& p, const Quaternion& q, const Point& v) : p_(p), q_(q), v_(v) {}
-  explicit SE23(const DataType& d)
+  template <class D>
+  explicit SE23(const Eigen::MatrixBase<D>& d)
       : p_(d.template head<3>()), q_(d(6), d(3), d(4), d(5)), v_(d.template tail<3>()) {}
   static SE23 Identity() { return SE23(); }
 
@@ -140,10 +142,9 @@ class SE23 : public LieGroupBase<SE23<S>> {
     return SE23(p_ + q_ * y.p_, q_ * y.q_, v_ + q_ * y.v_);
   }
   Tangent Log(Jacobian* J = nullptr) const {
-    const Point th = quat_log(q_);
-    const Eigen::Matrix<S, 3, 3> Ji = so3_jr_inv<S>(-th);
+    const So3LogTerms<S> l(q_);
     typename Tangent::DataType d;
-    d << Ji * p_, th, Ji * v_;
+    d << l.V_inv(p_), l.theta, l.V_inv(v_);
     const Tangent tau(d);
     if (J) *J = tau.Jr_inv();
     return tau;

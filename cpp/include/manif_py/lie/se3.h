@@ -35,12 +35,8 @@ class SE3Tangent : public TangentBase<SE3Tangent<S>> {
   SE3<S> Exp(Jacobian* J = nullptr) const {
     if (J) *J = Jr();
     const Vec3 th = ang();
-    const So3Coeffs<S> c(th.squaredNorm());
-    // V rho = Jl(theta) rho = rho + a th x rho + b th x (th x rho).
-    const Vec3 r = lin();
-    const Vec3 tr = th.cross(r);
-    const Vec3 t = r + c.a * tr + c.b * th.cross(tr);
-    return SE3<S>(t, quat_exp(th));
+    const So3ExpTerms<S> e(th);
+    return SE3<S>(e.V(th, lin()), e.q);
   }
   Eigen::Matrix<S, 4, 4> hat() const {
     Eigen::Matrix<S, 4, 4> m = Eigen::Matrix<S, 4, 4>::Zero();
@@ -96,7 +92,8 @@ class SE3 : public LieGroupBase<SE3<S>> {
 
   SE3() : t_(Point::Zero()), q_(Quaternion::Identity()) {}
   SE3(const Point& t, const Quaternion& q) : t_(t), q_(q) {}
-  explicit SE3(const DataType& d) : t_(d.template head<3>()), q_(d(6), d(3), d(4), d(5)) {}
+  template <class D>
+  explicit SE3(const Eigen::MatrixBase<D>& d) : t_(d.template head<3>()), q_(d(6), d(3), d(4), d(5)) {}
   static SE3 Identity() { return SE3(); }
 
   DataType coeffs() const {
@@ -134,11 +131,9 @@ class SE3 : public LieGroupBase<SE3<S>> {
     return SE3(t_ + q_ * y.t_, q_ * y.q_);
   }
   Tangent Log(Jacobian* J = nullptr) const {
-    const Point th = quat_log(q_);
-    // rho = Jl(theta)^-1 t = t - t/2 th x t + c th x (th x t).
-    const Eigen::Matrix<S, 3, 3> Ji = so3_jr_inv<S>(-th);
+    const So3LogTerms<S> l(q_);
     typename Tangent::DataType v;
-    v << Ji * t_, th;
+    v << l.V_inv(t_), l.theta;
     const Tangent tau(v);
     if (J) *J = tau.Jr_inv();
     return tau;

@@ -86,7 +86,8 @@ class SGal3 : public LieGroupBase<SGal3<S>> {
 
   SGal3() : t_(Point::Zero()), q_(Quaternion::Identity()), v_(Point::Zero()), s_(S(0)) {}
   SGal3(const Point& t, const Quaternion& q, const Point& v, S s) : t_(t), q_(q), v_(v), s_(s) {}
-  explicit SGal3(const DataType& d)
+  template <class D>
+  explicit SGal3(const Eigen::MatrixBase<D>& d)
       : t_(d.template head<3>()), q_(d(6), d(3), d(4), d(5)), v_(d.template segment<3>(7)), s_(d(10)) {}
   static SGal3 Identity() { return SGal3(); }
 

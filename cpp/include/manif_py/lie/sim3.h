@@ -89,7 +89,8 @@ class Sim3 : public LieGroupBase<Sim3<S>> {
 
   Sim3() : t_(Point::Zero()), q_(Quaternion::Identity()), s_(S(1)) {}
   Sim3(const Point& t, const Quaternion& q, S s) : t_(t), q_(q), s_(s) {}
-  explicit Sim3(const DataType& d)
+  template <class D>
+  explicit Sim3(const Eigen::MatrixBase<D>& d)
       : t_(d.template head<3>()), q_(d(6), d(3), d(4), d(5)), s_(d(7)) {}
   static Sim3 Identity() { return Sim3(); }
 

@@ -61,7 +61,8 @@ class SO2 : public LieGroupBase<SO2<S>> {
 
   SO2() : d_(S(1), S(0)) {}
   SO2(S c, S s) : d_(c, s) {}
-  explicit SO2(const DataType& d) : d_(d) {}
+  template <class D>
+  explicit SO2(const Eigen::MatrixBase<D>& d) : d_(d) {}
   static SO2 Identity() { return SO2(); }
   static SO2 fromAngle(S a) { return Tangent(typename Tangent::DataType(a)).Exp(); }
 

@@ -57,7 +57,8 @@ class SO3 : public LieGroupBase<SO3<S>> {
 
   SO3() : q_(Quaternion::Identity()) {}
   explicit SO3(const Quaternion& q) : q_(q) {}
-  explicit SO3(const DataType& d) : q_(d(3), d(0), d(1), d(2)) {}
+  template <class D>
+  explicit SO3(const Eigen::MatrixBase<D>& d) : q_(d(3), d(0), d(1), d(2)) {}
   static SO3 Identity() { return SO3(); }
 
   DataType coeffs() const { return q_.coeffs(); }

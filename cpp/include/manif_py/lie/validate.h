@@ -2,6 +2,8 @@
 // that accepts (and normalises) or rejects a coefficient vector.
 #pragma once
 
+#include <limits>
+
 #include "../lie.h"
 
 namespace manif_py {
@@ -22,24 +24,43 @@ template <class S> struct RepLayout<Sim3<S>> { static constexpr int unit_offset 
 
 enum class RepStatus { Ok, NotFinite, NotUnit, NotPositive };
 
-/// Checks a storage vector in place; a unit part within the tolerance of
-/// Constants::unit_tol (on |q|^2 - 1) is normalised, beyond it rejected.
-template <class G, class Vec>
-inline RepStatus check_rep(Vec& d) {
+/// Checks a storage vector (any Eigen expression, e.g. a Map over batch memory,
+/// read in place). Sets `renormalise` when the unit part is within the tolerance
+/// Constants::unit_tol (on |q|^2 - 1) but off by more than rounding.
+template <class G, class D>
+inline RepStatus inspect_rep(const Eigen::MatrixBase<D>& d, bool& renormalise) {
   using L = RepLayout<G>;
   using S = typename LieTraits<G>::Scalar;
-  if (!d.allFinite()) return RepStatus::NotFinite;
+  renormalise = false;
+  // One finiteness test on the sum: NaN or inf anywhere makes it non-finite.
+  if (!std::isfinite(d.sum())) return RepStatus::NotFinite;
   if constexpr (L::unit_size > 0) {
-    auto u = d.template segment<L::unit_size>(L::unit_offset);
-    const S n2 = u.squaredNorm();
-    const S dev = n2 - S(1);
+    const S dev = d.template segment<L::unit_size>(L::unit_offset).squaredNorm() - S(1);
     if (!(dev <= Constants<S>::unit_tol && dev >= -Constants<S>::unit_tol)) return RepStatus::NotUnit;
-    if (dev != S(0)) u /= std::sqrt(n2);
+    // Rounding-level deviations are left alone: renormalising would cost a
+    // square root per element and change nothing measurable.
+    constexpr S ulps = S(8) * std::numeric_limits<S>::epsilon();
+    renormalise = dev > ulps || dev < -ulps;
   }
   if constexpr (L::positive_index >= 0) {
     if (!(d(L::positive_index) > S(0))) return RepStatus::NotPositive;
   }
   return RepStatus::Ok;
+}
+
+template <class G, class Vec>
+inline void renormalise_rep(Vec& d) {
+  using L = RepLayout<G>;
+  if constexpr (L::unit_size > 0) d.template segment<L::unit_size>(L::unit_offset).normalize();
+}
+
+/// Checks a storage vector in place, normalising a unit part within tolerance.
+template <class G, class Vec>
+inline RepStatus check_rep(Vec& d) {
+  bool renormalise = false;
+  const RepStatus st = inspect_rep<G>(d, renormalise);
+  if (st == RepStatus::Ok && renormalise) renormalise_rep<G>(d);
+  return st;
 }
 
 }  // namespace manif_py
