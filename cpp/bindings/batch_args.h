@@ -163,6 +163,11 @@ struct BatchOut {
   void put(int64_t i, const Eigen::Matrix<S, R, C>& m) {
     Eigen::Map<Eigen::Matrix<S, R, C, (C == 1 || R == 1) ? Eigen::ColMajor : Eigen::RowMajor>>(ptr + i * width) = m;
   }
+  /// Stores a group element's coefficients at element i (no temporary vector).
+  template <class G>
+  void put_group(int64_t i, const G& g) {
+    g.store(ptr + i * width);
+  }
   void fill_nan(int64_t i) { std::fill(ptr + i * width, ptr + (i + 1) * width, std::numeric_limits<S>::quiet_NaN()); }
 };
 

@@ -40,7 +40,7 @@ struct BatchBinder {
       G<S> g;
       if (!load_group(x, i, g, err)) return;
       Jac<S> j;
-      out.put(i, Ops<G<S>>::inverse(g, J ? &j : nullptr, c).coeffs());
+      out.put_group(i, Ops<G<S>>::inverse(g, J ? &j : nullptr, c));
       if (J) J.put(i, j);
     });
     return pack(jac, out, J, none);
@@ -63,7 +63,7 @@ struct BatchBinder {
       Jac<S>* px = jac ? &jx : nullptr;
       Jac<S>* py_ = jac ? &jy : nullptr;
       const G<S> z = Between ? Ops<G<S>>::between(gx, gy, px, py_, c) : Ops<G<S>>::compose(gx, gy, px, py_, c);
-      out.put(i, z.coeffs());
+      out.put_group(i, z);
       if (jac) Jx.put(i, jx), Jy.put(i, jy);
     });
     if (!jac) return out.arr;
@@ -100,7 +100,7 @@ struct BatchBinder {
       Vt<S> v;
       if (!load_vec<DoF>(t, i, v, err)) return;
       Jac<S> j;
-      out.put(i, Ops<G<S>>::exp(Tan<S>(v), J ? &j : nullptr, c).coeffs());
+      out.put_group(i, Ops<G<S>>::exp(Tan<S>(v), J ? &j : nullptr, c));
       if (J) J.put(i, j);
     });
     return pack(jac, out, J, none);
@@ -160,7 +160,7 @@ struct BatchBinder {
       Jac<S>* px = jac ? &jx : nullptr;
       Jac<S>* pt = jac ? &jt : nullptr;
       const G<S> y = Left ? Ops<G<S>>::lplus(g, Tan<S>(v), px, pt, c) : Ops<G<S>>::rplus(g, Tan<S>(v), px, pt, c);
-      out.put(i, y.coeffs());
+      out.put_group(i, y);
       if (jac) Jx.put(i, jx), Jt.put(i, jt);
     });
     if (!jac) return out.arr;
@@ -207,7 +207,7 @@ struct BatchBinder {
       Jac<S> jx, jy;
       Vt<S> js;
       const G<S> z = Ops<G<S>>::interp(gx, gy, sv(0), jac ? &jx : nullptr, jac ? &jy : nullptr, jac ? &js : nullptr, c);
-      out.put(i, z.coeffs());
+      out.put_group(i, z);
       if (jac) Jx.put(i, jx), Jy.put(i, jy), Js.put(i, js);
     });
     if (!jac) return out.arr;
@@ -267,7 +267,7 @@ struct BatchBinder {
       G<S> g;
       if (!load_group(x, i, g, err)) return;
       g.normalize();
-      out.put(i, g.coeffs());
+      out.put_group(i, g);
     });
     return out.arr;
   }
@@ -286,7 +286,7 @@ struct BatchBinder {
       parallel_for(nblocks, [&](int64_t b, int64_t e) {
         for (int64_t k = b; k < e; ++k) {
           Rng rng(base * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(k));
-          for (int64_t i = k * block; i < std::min(n, (k + 1) * block); ++i) out.put(i, G<S>::Random(rng).coeffs());
+          for (int64_t i = k * block; i < std::min(n, (k + 1) * block); ++i) out.put_group(i, G<S>::Random(rng));
         }
       });
     }

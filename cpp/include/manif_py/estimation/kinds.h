@@ -2,16 +2,22 @@
 // an enum so that graphs can hold variables of mixed groups in one flat state.
 #pragma once
 
-#include <manif_py/lie.h>
+#include <manif_py/lie/rn.h>
+#include <manif_py/lie/se2.h>
+#include <manif_py/lie/se3.h>
+#include <manif_py/lie/so2.h>
+#include <manif_py/lie/so3.h>
 
 #include <stdexcept>
 #include <string>
 
 namespace manif_py::estimation {
 
-/// One entry per group of the core. The numeric values are part of the Python
-/// binding (manif_py._estimation.Kind), so append, never reorder.
-enum class Kind : int { SO2 = 0, SE2, SO3, SE3, SE23, SGal3, Sim3, R1, R2, R3, R4, R5, R6, Count };
+/// The groups a factor graph variable can live on. The numeric values are part
+/// of the Python binding (manif_py._estimation.KIND_NAMES), so append, never
+/// reorder. (SE23, SGal3 and Sim3 are left out for now: every kind multiplies
+/// the instantiations of every factor, and their Jacobians are heavy to compile.)
+enum class Kind : int { SO2 = 0, SE2, SO3, SE3, R1, R2, R3, R4, R5, R6, Count };
 
 template <class G>
 struct KindTag {
@@ -29,9 +35,6 @@ MANIF_PY_EST_KIND(SO2<double>, SO2)
 MANIF_PY_EST_KIND(SE2<double>, SE2)
 MANIF_PY_EST_KIND(SO3<double>, SO3)
 MANIF_PY_EST_KIND(SE3<double>, SE3)
-MANIF_PY_EST_KIND(SE23<double>, SE23)
-MANIF_PY_EST_KIND(SGal3<double>, SGal3)
-MANIF_PY_EST_KIND(Sim3<double>, Sim3)
 #define MANIF_PY_EST_RN(N)                              \
   template <>                                           \
   struct KindOf<Rn<double, N>> {                        \
@@ -55,9 +58,6 @@ decltype(auto) visit_kind(Kind k, F&& f) {
     case Kind::SE2: return f(KindTag<SE2<double>>{});
     case Kind::SO3: return f(KindTag<SO3<double>>{});
     case Kind::SE3: return f(KindTag<SE3<double>>{});
-    case Kind::SE23: return f(KindTag<SE23<double>>{});
-    case Kind::SGal3: return f(KindTag<SGal3<double>>{});
-    case Kind::Sim3: return f(KindTag<Sim3<double>>{});
     case Kind::R1: return f(KindTag<Rn<double, 1>>{});
     case Kind::R2: return f(KindTag<Rn<double, 2>>{});
     case Kind::R3: return f(KindTag<Rn<double, 3>>{});
@@ -80,6 +80,21 @@ inline KindInfo kind_info(Kind k) {
     using G = typename decltype(tag)::Group;
     return KindInfo{KindOf<G>::name, LieTraits<G>::DoF, LieTraits<G>::RepSize};
   });
+}
+
+/// Where the unit-norm part (complex number or quaternion) sits in the storage
+/// of kind k: {offset, length}; {0, 0} for R^n.
+struct UnitPart {
+  int offset, length;
+};
+inline UnitPart unit_part(Kind k) {
+  switch (k) {
+    case Kind::SO2: return {0, 2};
+    case Kind::SE2: return {2, 2};
+    case Kind::SO3: return {0, 4};
+    case Kind::SE3: return {3, 4};
+    default: return {0, 0};
+  }
 }
 
 inline bool valid_kind(int k) { return k >= 0 && k < static_cast<int>(Kind::Count); }

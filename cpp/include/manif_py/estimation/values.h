@@ -17,21 +17,21 @@ namespace manif_py::estimation {
 
 class Values {
  public:
+  /// Rotation parts whose norm is within this of 1 are renormalised; others are rejected.
+  static constexpr double unit_tolerance = 1e-3;
+
   /// Adds a variable of kind `k` from its storage coefficients `rep` (length
   /// kind_info(k).rep). Unit quaternions / complex numbers are renormalised;
   /// non-finite input is rejected. Returns the new variable's key.
   int add(Kind k, const double* rep) {
     const KindInfo info = kind_info(k);
+    std::vector<double> clean(rep, rep + info.rep);
+    sanitize(k, "variable " + std::to_string(size()), clean.data());
     const int key = size();
-    for (int i = 0; i < info.rep; ++i)
-      if (!std::isfinite(rep[i]))
-        throw std::invalid_argument("variable " + std::to_string(key) + " (" + info.name +
-                                    "): value contains NaN or inf");
     kinds_.push_back(k);
     offsets_.push_back(static_cast<int64_t>(data_.size()));
-    data_.insert(data_.end(), rep, rep + info.rep);
+    data_.insert(data_.end(), clean.begin(), clean.end());
     fixed_.push_back(0);
-    normalize(key);
     return key;
   }
 
@@ -58,12 +58,9 @@ class Values {
   /// Overwrites variable `key` with new storage coefficients (same kind).
   void assign(int key, const double* rep) {
     const KindInfo in = info(key);
-    for (int i = 0; i < in.rep; ++i)
-      if (!std::isfinite(rep[i]))
-        throw std::invalid_argument("variable " + std::to_string(key) + " (" + in.name +
-                                    "): value contains NaN or inf");
-    std::copy(rep, rep + in.rep, this->rep(key));
-    normalize(key);
+    std::vector<double> clean(rep, rep + in.rep);
+    sanitize(kind(key), "variable " + std::to_string(key), clean.data());
+    std::copy(clean.begin(), clean.end(), this->rep(key));
   }
 
   bool fixed(int key) const { return fixed_[check(key)] != 0; }
@@ -92,6 +89,26 @@ class Values {
     return s.str();
   }
 
+  /// Rejects non-finite coefficients or a rotation part far from unit norm and
+  /// renormalises the rotation part in place. `label` names the
+  /// value in the error ("variable 3", "factor 7 measurement").
+  static void sanitize(Kind k, const std::string& label, double* rep) {
+    const KindInfo in = kind_info(k);
+    for (int i = 0; i < in.rep; ++i)
+      if (!std::isfinite(rep[i]))
+        throw std::invalid_argument(label + " (" + in.name + "): value contains NaN or inf");
+    const UnitPart u = unit_part(k);
+    if (u.length > 0) {
+      double n2 = 0.0;
+      for (int i = 0; i < u.length; ++i) n2 += rep[u.offset + i] * rep[u.offset + i];
+      const double n = std::sqrt(n2);
+      if (!(std::abs(n - 1.0) <= unit_tolerance))
+        throw std::invalid_argument(label + " (" + in.name + "): rotation part has norm " + std::to_string(n) +
+                                    ", expected 1 (a unit complex number or quaternion)");
+      for (int i = 0; i < u.length; ++i) rep[u.offset + i] /= n;
+    }
+  }
+
  private:
   int check(int key) const {
     if (key < 0 || key >= size())
@@ -99,15 +116,6 @@ class Values {
                               std::to_string(size()) + " variables)");
     return key;
   }
-  void normalize(int key) {
-    visit_kind(kinds_[key], [&](auto tag) {
-      using G = typename decltype(tag)::Group;
-      G x = get<G>(key);
-      x.normalize();
-      set<G>(key, x);
-    });
-  }
-
   std::vector<Kind> kinds_;
   std::vector<int64_t> offsets_;
   std::vector<double> data_;

@@ -86,6 +86,12 @@ class Rn : public LieGroupBase<Rn<S, N>> {
     if (J_v_v) J_v_v->setIdentity();
     return d_ + v;
   }
+  /// Writes the storage coefficients to p[0 .. RepSize): straight from the members,
+  /// with no temporary (a temporary vector read back at odd offsets stalls).
+  void store(S* p) const {
+    Eigen::Map<DataType> m(p);
+    m = d_;
+  }
   void normalize() {}
   static Rn Random(Rng& rng) {
     std::uniform_real_distribution<double> u(-1.0, 1.0);

@@ -164,6 +164,12 @@ class SE2 : public LieGroupBase<SE2<S>> {
     if (J_v_v) *J_v_v = R;
     return translation() + R * v;
   }
+  /// Writes the storage coefficients to p[0 .. RepSize): straight from the members,
+  /// with no temporary (a temporary vector read back at odd offsets stalls).
+  void store(S* p) const {
+    Eigen::Map<DataType> m(p);
+    m = d_;
+  }
   void normalize() { d_.template tail<2>().normalize(); }
   static SE2 Random(Rng& rng) {
     std::uniform_real_distribution<double> u(-1.0, 1.0);

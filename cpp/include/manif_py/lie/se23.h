@@ -160,6 +160,13 @@ class SE23 : public LieGroupBase<SE23<S>> {
     if (J_v_v) *J_v_v = R;
     return p_ + R * x;
   }
+  /// Writes the storage coefficients to p[0 .. RepSize): straight from the members,
+  /// with no temporary (a temporary vector read back at odd offsets stalls).
+  void store(S* p) const {
+    Eigen::Map<Point>{p} = p_;
+    Eigen::Map<Eigen::Matrix<S, 4, 1>>{p + 3} = q_.coeffs();
+    Eigen::Map<Point>{p + 7} = v_;
+  }
   void normalize() { q_.normalize(); }
   static SE23 Random(Rng& rng) {
     std::uniform_real_distribution<double> u(-1.0, 1.0);

@@ -151,6 +151,12 @@ class SE3 : public LieGroupBase<SE3<S>> {
     }
     return t_ + q_ * v;
   }
+  /// Writes the storage coefficients to p[0 .. RepSize): straight from the members,
+  /// with no temporary (a temporary vector read back at odd offsets stalls).
+  void store(S* p) const {
+    Eigen::Map<Point>{p} = t_;
+    Eigen::Map<Eigen::Matrix<S, 4, 1>>{p + 3} = q_.coeffs();
+  }
   void normalize() { q_.normalize(); }
   static SE3 Random(Rng& rng) {
     std::uniform_real_distribution<double> u(-1.0, 1.0);

@@ -144,6 +144,14 @@ class SGal3 : public LieGroupBase<SGal3<S>> {
     if (J_v_v) *J_v_v = R;
     return t_ + R * p;
   }
+  /// Writes the storage coefficients to p[0 .. RepSize): straight from the members,
+  /// with no temporary (a temporary vector read back at odd offsets stalls).
+  void store(S* p) const {
+    Eigen::Map<Point>{p} = t_;
+    Eigen::Map<Eigen::Matrix<S, 4, 1>>{p + 3} = q_.coeffs();
+    Eigen::Map<Point>{p + 7} = v_;
+    p[10] = s_;
+  }
   void normalize() { q_.normalize(); }
   static SGal3 Random(Rng& rng) {
     std::uniform_real_distribution<double> u(-1.0, 1.0);

@@ -151,6 +151,13 @@ class Sim3 : public LieGroupBase<Sim3<S>> {
     if (J_v_v) *J_v_v = sR;
     return t_ + sR * v;
   }
+  /// Writes the storage coefficients to p[0 .. RepSize): straight from the members,
+  /// with no temporary (a temporary vector read back at odd offsets stalls).
+  void store(S* p) const {
+    Eigen::Map<Point>{p} = t_;
+    Eigen::Map<Eigen::Matrix<S, 4, 1>>{p + 3} = q_.coeffs();
+    p[7] = s_;
+  }
   void normalize() { q_.normalize(); }
   static Sim3 Random(Rng& rng) {
     std::uniform_real_distribution<double> u(-1.0, 1.0);

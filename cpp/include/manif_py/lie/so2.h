@@ -99,6 +99,12 @@ class SO2 : public LieGroupBase<SO2<S>> {
     if (J_v_v) *J_v_v = R;
     return R * v;
   }
+  /// Writes the storage coefficients to p[0 .. RepSize): straight from the members,
+  /// with no temporary (a temporary vector read back at odd offsets stalls).
+  void store(S* p) const {
+    Eigen::Map<DataType> m(p);
+    m = d_;
+  }
   void normalize() { d_.normalize(); }
   static SO2 Random(Rng& rng) {
     std::uniform_real_distribution<double> u(-Constants<double>::pi, Constants<double>::pi);

@@ -91,6 +91,11 @@ class SO3 : public LieGroupBase<SO3<S>> {
     }
     return q_ * v;
   }
+  /// Writes the storage coefficients to p[0 .. RepSize): straight from the members,
+  /// with no temporary (a temporary vector read back at odd offsets stalls).
+  void store(S* p) const {
+    Eigen::Map<Eigen::Matrix<S, 4, 1>>{p} = q_.coeffs();
+  }
   void normalize() { q_.normalize(); }
   static SO3 Random(Rng& rng) {
     // Uniform (Haar) rotations: a normalised 4D Gaussian.

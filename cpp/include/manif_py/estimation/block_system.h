@@ -1,0 +1,230 @@
+// The normal equations H dx = -g of a factor graph as a sparse symmetric matrix
+// whose pattern is fixed by the graph: variables are ordered once (approximate
+// minimum degree on the variable graph, so every variable's tangent coordinates
+// stay contiguous), the upper triangle is laid out in compressed columns, and
+// every factor knows where its blocks land. Assembly then writes straight into
+// the value array, with no triplets, sorting or search per iteration.
+#pragma once
+
+#include <Eigen/OrderingMethods>
+#include <Eigen/SparseCore>
+
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+namespace manif_py::estimation {
+
+using SpMat = Eigen::SparseMatrix<double, Eigen::ColMajor, int>;
+
+/// One set of normal equations on a BlockSystem's pattern: H (upper triangle) and g.
+struct NormalEquations {
+  SpMat H;
+  Eigen::VectorXd g;
+  void zero() {
+    std::fill(H.valuePtr(), H.valuePtr() + H.nonZeros(), 0.0);
+    g.setZero();
+  }
+  /// The position of H(j, j) in the value array (the last entry of column j).
+  int64_t diag_index(int j) const { return H.outerIndexPtr()[j + 1] - 1; }
+};
+
+class BlockSystem {
+ public:
+  /// Builds the ordering and the pattern.
+  /// var_dof: (V,) tangent size of each variable; fixed: (V,) nonzero = held constant;
+  /// factor_keys / factor_begin: the keys of factor f are
+  /// factor_keys[factor_begin[f] : factor_begin[f + 1]].
+  void build(const std::vector<int>& var_dof, const std::vector<char>& fixed,
+             const std::vector<int>& factor_keys, const std::vector<int64_t>& factor_begin) {
+    const int V = static_cast<int>(var_dof.size());
+    const int64_t F = static_cast<int64_t>(factor_begin.size()) - 1;
+
+    // Variable adjacency (free variables only), deduplicated.
+    std::vector<std::vector<int>> adj(V);
+    for (int64_t f = 0; f < F; ++f)
+      for (int64_t a = factor_begin[f]; a < factor_begin[f + 1]; ++a)
+        for (int64_t b = a + 1; b < factor_begin[f + 1]; ++b) {
+          const int i = factor_keys[a], j = factor_keys[b];
+          if (fixed[i] || fixed[j]) continue;
+          adj[i].push_back(j);
+          adj[j].push_back(i);
+        }
+    for (auto& a : adj) {
+      std::sort(a.begin(), a.end());
+      a.erase(std::unique(a.begin(), a.end()), a.end());
+    }
+
+    // Fill-reducing order of the free variables.
+    std::vector<int> free_vars;
+    std::vector<int> free_index(V, -1);
+    for (int v = 0; v < V; ++v)
+      if (!fixed[v]) {
+        free_index[v] = static_cast<int>(free_vars.size());
+        free_vars.push_back(v);
+      }
+    const int NF = static_cast<int>(free_vars.size());
+    std::vector<int> order(NF);  // order[k] = free index eliminated k-th
+    if (NF > 0) {
+      Eigen::SparseMatrix<int, Eigen::ColMajor, int> P(NF, NF);
+      std::vector<Eigen::Triplet<int, int>> t;
+      for (int v : free_vars) {
+        t.emplace_back(free_index[v], free_index[v], 1);
+        for (int u : adj[v]) t.emplace_back(free_index[u], free_index[v], 1);
+      }
+      P.setFromTriplets(t.begin(), t.end());
+      Eigen::PermutationMatrix<Eigen::Dynamic, Eigen::Dynamic, int> perm;
+      Eigen::AMDOrdering<int> amd;
+      amd(P, perm);
+      for (int k = 0; k < NF; ++k) order[k] = perm.indices()(k);
+    }
+
+    // Column of each variable in elimination order.
+    pos_.assign(V, -1);
+    col_.assign(V, -1);
+    var_at_pos_.resize(NF);
+    n_ = 0;
+    for (int k = 0; k < NF; ++k) {
+      const int v = free_vars[order[k]];
+      pos_[v] = k;
+      var_at_pos_[k] = v;
+      col_[v] = n_;
+      n_ += var_dof[v];
+    }
+    col_var_.resize(n_);
+    for (int v : free_vars)
+      for (int c = 0; c < var_dof[v]; ++c) col_var_[col_[v] + c] = v;
+
+    // Upper pattern: column block of variable b holds the row blocks of its
+    // neighbours eliminated before it, in elimination order, then its own block.
+    above_.assign(V, {});
+    above_rel_.assign(V, {});
+    std::vector<int> column_len(n_, 0);
+    for (int v : free_vars) {
+      auto& up = above_[v];
+      for (int u : adj[v])
+        if (pos_[u] < pos_[v]) up.push_back(u);
+      std::sort(up.begin(), up.end(), [&](int a, int b) { return pos_[a] < pos_[b]; });
+      int rel = 0;
+      above_rel_[v].reserve(up.size() + 1);
+      for (int u : up) {
+        above_rel_[v].push_back(rel);
+        rel += var_dof[u];
+      }
+      above_rel_[v].push_back(rel);  // the diagonal block
+      for (int c = 0; c < var_dof[v]; ++c) column_len[col_[v] + c] = rel + c + 1;
+    }
+    SpMat& H_ = pattern_.H;
+    H_ = SpMat(n_, n_);
+    int64_t nnz = 0;
+    for (int j = 0; j < n_; ++j) nnz += column_len[j];
+    H_.resizeNonZeros(static_cast<Eigen::Index>(nnz));
+    int* outer = H_.outerIndexPtr();
+    int* inner = H_.innerIndexPtr();
+    outer[0] = 0;
+    for (int j = 0; j < n_; ++j) outer[j + 1] = outer[j] + column_len[j];
+    for (int v : free_vars) {
+      for (int c = 0; c < var_dof[v]; ++c) {
+        int* rows = inner + outer[col_[v] + c];
+        for (int u : above_[v])
+          for (int r = 0; r < var_dof[u]; ++r) *rows++ = col_[u] + r;
+        for (int r = 0; r <= c; ++r) *rows++ = col_[v] + r;
+      }
+    }
+    std::fill(H_.valuePtr(), H_.valuePtr() + nnz, 0.0);
+
+    // Per factor: the offset of each of its free (k <= l) key pairs.
+    slot_begin_.assign(F + 1, 0);
+    slots_.clear();
+    for (int64_t f = 0; f < F; ++f) {
+      slot_begin_[f] = static_cast<int64_t>(slots_.size());
+      for (int64_t a = factor_begin[f]; a < factor_begin[f + 1]; ++a) {
+        const int i = factor_keys[a];
+        if (fixed[i]) continue;
+        for (int64_t b = a; b < factor_begin[f + 1]; ++b) {
+          const int j = factor_keys[b];
+          if (fixed[j]) continue;
+          slots_.push_back(rel_offset(i, j));
+        }
+      }
+    }
+    slot_begin_[F] = static_cast<int64_t>(slots_.size());
+    pattern_.g.setZero(n_);
+  }
+
+  int size() const { return n_; }
+  /// First column of variable v, or -1 if v is fixed.
+  const std::vector<int>& col() const { return col_; }
+  int col(int v) const { return col_[v]; }
+  /// The variable owning column j.
+  int var_of_col(int j) const { return col_var_[j]; }
+  int64_t nonzeros() const { return pattern_.H.nonZeros(); }
+  /// A zeroed set of normal equations with this pattern.
+  NormalEquations make_equations() const { return pattern_; }
+
+  /// Adds one factor's contribution: H += Hf, g += gf, where Hf = w J^T J
+  /// (TotalDoF x TotalDoF, symmetric, blocks in key order) and gf = w J^T r.
+  /// keys / dofs: (N,); fixed keys are skipped.
+  template <class HM, class GV>
+  void accumulate(NormalEquations& eq, int64_t factor, const int* keys, const int* dofs, int N,
+                  const HM& Hf, const GV& gf) const {
+    double* val = eq.H.valuePtr();
+    const int* outer = eq.H.outerIndexPtr();
+    Eigen::VectorXd& g_ = eq.g;
+    int64_t s = slot_begin_[factor];
+    int ok = 0;
+    for (int k = 0; k < N; ok += dofs[k], ++k) {
+      const int ck = col_[keys[k]];
+      if (ck < 0) continue;
+      const int dk = dofs[k];
+      for (int r = 0; r < dk; ++r) g_[ck + r] += gf[ok + r];
+      int ol = ok;
+      for (int l = k; l < N; ol += dofs[l], ++l) {
+        const int cl = col_[keys[l]];
+        if (cl < 0) continue;
+        const int rel = slots_[s++];
+        const int dl = dofs[l];
+        if (l == k) {
+          for (int c = 0; c < dk; ++c) {
+            double* dst = val + outer[ck + c] + rel;
+            for (int r = 0; r <= c; ++r) dst[r] += Hf(ok + r, ok + c);
+          }
+        } else if (ck < cl) {  // rows of k, columns of l
+          for (int c = 0; c < dl; ++c) {
+            double* dst = val + outer[cl + c] + rel;
+            for (int r = 0; r < dk; ++r) dst[r] += Hf(ok + r, ol + c);
+          }
+        } else {  // rows of l, columns of k
+          for (int c = 0; c < dk; ++c) {
+            double* dst = val + outer[ck + c] + rel;
+            for (int r = 0; r < dl; ++r) dst[r] += Hf(ol + r, ok + c);
+          }
+        }
+      }
+    }
+  }
+
+ private:
+  /// Offset, inside each column of the later-eliminated variable, of the rows
+  /// of the other one.
+  int rel_offset(int i, int j) const {
+    if (i == j) return above_rel_[i].back();
+    const int a = pos_[i] < pos_[j] ? i : j;  // row block
+    const int b = pos_[i] < pos_[j] ? j : i;  // column block
+    const auto& up = above_[b];
+    const auto it = std::lower_bound(up.begin(), up.end(), a,
+                                     [&](int x, int y) { return pos_[x] < pos_[y]; });
+    if (it == up.end() || *it != a) throw std::logic_error("BlockSystem: factor pair missing from pattern");
+    return above_rel_[b][it - up.begin()];
+  }
+
+  int n_ = 0;
+  std::vector<int> pos_, col_, var_at_pos_, col_var_;
+  std::vector<std::vector<int>> above_, above_rel_;
+  std::vector<int64_t> slot_begin_;
+  std::vector<int> slots_;
+  NormalEquations pattern_;
+};
+
+}  // namespace manif_py::estimation
