@@ -92,32 +92,61 @@ inline Eigen::Matrix<S, 3, 3> so3_jr_inv(const Eigen::Matrix<S, 3, 1>& theta) {
   return Eigen::Matrix<S, 3, 3>::Identity() + S(0.5) * W + c * W * W;
 }
 
-/// The off-diagonal block Q(rho, theta) of the SE(3) left Jacobian (Barfoot).
+/// Every coefficient of the SE(3)-like Jacobians from one sin/cos:
+/// a = (1 - cos t)/t^2 and b = (t - sin t)/t^3 (Jr of SO(3)), and
+/// c2 = (t^2 + 2 cos t - 2)/(2 t^4), c3 = (2 t - 3 sin t + t cos t)/(2 t^5) (the Q block).
+/// Below t^2 = 1e-2 three-term Taylor series (error < 1e-16) replace the cancelling forms.
+template <class S>
+struct Se3JacCoeffs {
+  S a, b, c2, c3;
+  explicit Se3JacCoeffs(S theta_sq) {
+    using C = CoeffScalar<S>;
+    using std::cos;
+    using std::sin;
+    using std::sqrt;
+    const C t2 = theta_sq;
+    if (t2 < C(1e-2)) {
+      const C t4 = t2 * t2;
+      a = S(C(1) / C(2) - t2 / C(24) + t4 / C(720));
+      b = S(C(1) / C(6) - t2 / C(120) + t4 / C(5040));
+      c2 = S(C(1) / C(24) - t2 / C(720) + t4 / C(40320));
+      c3 = S(C(1) / C(120) - t2 / C(2520) + t4 / C(120960));
+    } else {
+      const C t = sqrt(t2), s = sin(t), c = cos(t), sh = sin(t / C(2));
+      a = S(C(2) * sh * sh / t2);
+      b = S((t - s) / (t2 * t));
+      c2 = S((t2 + C(2) * c - C(2)) / (C(2) * t2 * t2));
+      c3 = S((C(2) * t - C(3) * s + t * c) / (C(2) * t2 * t2 * t));
+    }
+  }
+};
+
+/// The off-diagonal block Q(rho, theta) of the SE(3) left Jacobian (Barfoot):
+/// Q = P/2 + b (TP + PT + TPT) + c2 (TTP + PTT - 3 TPT) + c3 (TPTT + TTPT), T = theta^, P = rho^.
+/// T and P are skew, so PT = (TP)^T, PTT = -(TTP)^T, TTPT = (TPTT)^T: four products, not seven.
 /// The right Jacobian uses Q(-rho, -theta).
 template <class S>
-inline Eigen::Matrix<S, 3, 3> se3_q(const Eigen::Matrix<S, 3, 1>& rho,
-                                    const Eigen::Matrix<S, 3, 1>& theta) {
-  using C = CoeffScalar<S>;
-  using std::cos;
-  using std::sin;
-  using std::sqrt;
-  const C t2 = theta.squaredNorm();
-  S c1, c2, c3;
-  if (t2 < C(1e-4)) {
-    c1 = S(C(1) / C(6) - t2 / C(120));
-    c2 = S(C(1) / C(24) - t2 / C(720));
-    c3 = S(C(1) / C(120) - t2 / C(2520));
-  } else {
-    const C t = sqrt(t2);
-    const C s = sin(t), c = cos(t);
-    c1 = S((t - s) / (t2 * t));
-    c2 = S((t2 + C(2) * c - C(2)) / (C(2) * t2 * t2));
-    c3 = S((C(2) * t - C(3) * s + t * c) / (C(2) * t2 * t2 * t));
-  }
+inline Eigen::Matrix<S, 3, 3> se3_q(const Eigen::Matrix<S, 3, 1>& rho, const Eigen::Matrix<S, 3, 1>& theta,
+                                    const Se3JacCoeffs<S>& k) {
   const Eigen::Matrix<S, 3, 3> P = skew(rho), T = skew(theta);
-  const Eigen::Matrix<S, 3, 3> TP = T * P, PT = P * T, TPT = TP * T;
-  return S(0.5) * P + c1 * (TP + PT + TPT) + c2 * (T * TP + PT * T - S(3) * TPT) +
-         c3 * (TPT * T + T * TPT);
+  const Eigen::Matrix<S, 3, 3> TP = T * P;
+  const Eigen::Matrix<S, 3, 3> TPT = TP * T;
+  const Eigen::Matrix<S, 3, 3> TTP = T * TP;
+  const Eigen::Matrix<S, 3, 3> TPTT = TPT * T;
+  return S(0.5) * P + k.b * (TP + TP.transpose() + TPT) + k.c2 * (TTP - TTP.transpose() - S(3) * TPT) +
+         k.c3 * (TPTT + TPTT.transpose());
+}
+
+template <class S>
+inline Eigen::Matrix<S, 3, 3> se3_q(const Eigen::Matrix<S, 3, 1>& rho, const Eigen::Matrix<S, 3, 1>& theta) {
+  return se3_q(rho, theta, Se3JacCoeffs<S>(theta.squaredNorm()));
+}
+
+/// Right Jacobian of SO(3) from precomputed coefficients: I - a W + b W^2.
+template <class S>
+inline Eigen::Matrix<S, 3, 3> so3_jr(const Eigen::Matrix<S, 3, 1>& theta, const Se3JacCoeffs<S>& k) {
+  const Eigen::Matrix<S, 3, 3> W = skew(theta);
+  return Eigen::Matrix<S, 3, 3>::Identity() - k.a * W + k.b * W * W;
 }
 
 /// N(theta) = sum_k theta_hat^k / (k+2)!, the double integral of the rotation

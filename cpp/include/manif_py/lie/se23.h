@@ -54,12 +54,13 @@ class SE23Tangent : public TangentBase<SE23Tangent<S>> {
   }
   Jacobian Jr() const {
     Jacobian J = Jacobian::Zero();
-    const Eigen::Matrix<S, 3, 3> Jr3 = so3_jr<S>(ang());
+    const Se3JacCoeffs<S> k(ang().squaredNorm());
+    const Eigen::Matrix<S, 3, 3> Jr3 = so3_jr<S>(ang(), k);
     J.template block<3, 3>(0, 0) = Jr3;
     J.template block<3, 3>(3, 3) = Jr3;
     J.template block<3, 3>(6, 6) = Jr3;
-    J.template block<3, 3>(0, 3) = se3_q<S>(-lin(), -ang());
-    J.template block<3, 3>(6, 3) = se3_q<S>(-vel(), -ang());
+    J.template block<3, 3>(0, 3) = se3_q<S>(-lin(), -ang(), k);
+    J.template block<3, 3>(6, 3) = se3_q<S>(-vel(), -ang(), k);
     return J;
   }
   Jacobian Jr_inv() const {

@@ -51,11 +51,12 @@ class SE3Tangent : public TangentBase<SE3Tangent<S>> {
   }
   Jacobian Jr() const {
     Jacobian J;
-    const Eigen::Matrix<S, 3, 3> Jr3 = so3_jr<S>(ang());
+    const Se3JacCoeffs<S> k(ang().squaredNorm());
+    const Eigen::Matrix<S, 3, 3> Jr3 = so3_jr<S>(ang(), k);
     J.template topLeftCorner<3, 3>() = Jr3;
     J.template bottomRightCorner<3, 3>() = Jr3;
     J.template bottomLeftCorner<3, 3>().setZero();
-    J.template topRightCorner<3, 3>() = se3_q<S>(-lin(), -ang());
+    J.template topRightCorner<3, 3>() = se3_q<S>(-lin(), -ang(), k);
     return J;
   }
   Jacobian Jr_inv() const {
