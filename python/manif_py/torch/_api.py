@@ -99,7 +99,7 @@ class GroupOps:
         flat = []
         for kind, t, ld in zip(spec.inputs, tensors, lead):
             tr = self._trailing[kind]
-            if math.prod(ld) == 1 and n != 1:
+            if math.prod(ld) == 1 and n > 1:
                 flat.append(t.reshape(1, *tr))  # one element: broadcast in the kernel
             elif ld == batch:
                 flat.append(t.reshape(n, *tr))

@@ -8,7 +8,8 @@ the same for every op and backend (lietorch's tangent space backpropagation):
 
 * the incoming gradient of a group-valued output is read from its first dof
   entries (the right-tangent gradient dL/d delta at Z (+) delta);
-* each input gets J^T g, one batched mat-vec per Jacobian;
+* each input gets J^T g, one batched mat-vec per Jacobian (skipped where the
+  Jacobian is the identity, e.g. J_z_y of compose);
 * a group-valued input receives J^T g in its first dof entries, zeros after,
   so the tensor shape stays (N, rep);
 * an input broadcast from a single element gets the sum over the batch.
@@ -28,17 +29,18 @@ from torch.autograd.function import once_differentiable
 class OpSpec(NamedTuple):
     inputs: str  # kinds of the inputs, one letter each
     output: str  # kind of the output
+    identity: tuple[int, ...] = ()  # inputs whose Jacobian is the identity: J^T g = g, no product
 
 
 OPS: dict[str, OpSpec] = {
     "Exp": OpSpec("t", "g"),
     "Log": OpSpec("g", "t"),
     "inverse": OpSpec("g", "g"),
-    "compose": OpSpec("gg", "g"),
-    "between": OpSpec("gg", "g"),
+    "compose": OpSpec("gg", "g", identity=(1,)),
+    "between": OpSpec("gg", "g", identity=(1,)),
     "act": OpSpec("gp", "p"),
     "rplus": OpSpec("gt", "g"),
-    "lplus": OpSpec("gt", "g"),
+    "lplus": OpSpec("gt", "g", identity=(0,)),
     "rminus": OpSpec("gg", "t"),
     "lminus": OpSpec("gg", "t"),
     "interp": OpSpec("ggs", "g"),
@@ -71,11 +73,12 @@ class LieFunction(torch.autograd.Function):
         group, spec = ctx.group, ctx.spec
         g = grad[..., : group.dof] if spec.output == "g" else grad
         grads = []
-        for kind, shape, J, need in zip(spec.inputs, ctx.in_shapes, ctx.jacs, ctx.needs_input_grad[3:]):
+        for k, (kind, shape, J, need) in enumerate(zip(spec.inputs, ctx.in_shapes, ctx.jacs,
+                                                       ctx.needs_input_grad[3:])):
             if not need:
                 grads.append(None)
                 continue
-            gi = tangent_grad(J.to(g.dtype), g)
+            gi = g if k in spec.identity else tangent_grad(J.to(g.dtype), g)
             if kind == "g":
                 gi = torch.nn.functional.pad(gi, (0, group.rep - group.dof))
             elif kind == "s":
