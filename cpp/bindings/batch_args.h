@@ -4,6 +4,7 @@
 
 #include <manif_py/batch/parallel_for.h>
 
+#include <atomic>
 #include <limits>
 #include <mutex>
 #include <vector>
@@ -12,6 +13,14 @@
 
 namespace manif_py::py_bind {
 
+/// Whether batch kernels check every input element (finite, unit rotation part,
+/// positive scale). On by default; `manif_py.unchecked()` turns it off for inputs
+/// known to be valid (the checks cost more than the cheapest kernels themselves).
+inline std::atomic<bool>& batch_validation() {
+  static std::atomic<bool> on{true};
+  return on;
+}
+
 template <class S>
 struct BatchArg {
   py::array_t<S, py::array::c_style | py::array::forcecast> arr;
@@ -19,6 +28,7 @@ struct BatchArg {
   int64_t n = 0;       // elements in the array (1 when broadcast)
   int64_t stride = 0;  // scalars between consecutive elements (0 when broadcast)
   const char* name = "";
+  bool validate = true;
   const S* at(int64_t i) const { return ptr + i * stride; }
 };
 
@@ -41,6 +51,7 @@ BatchArg<S> batch_arg(py::handle h, const std::vector<int>& inner, const std::st
   }
   BatchArg<S> a;
   a.name = name;
+  a.validate = batch_validation().load(std::memory_order_relaxed);
   a.arr = py::array_t<S, py::array::c_style | py::array::forcecast>::ensure(h);
   if (!a.arr) {
     PyErr_Clear();
@@ -57,7 +68,7 @@ BatchArg<S> batch_arg(py::handle h, const std::vector<int>& inner, const std::st
     a.stride = 0;
   } else if (trailing_ok && nd == k + 1) {
     a.n = a.arr.shape(0);
-    a.stride = width;
+    a.stride = a.n == 1 ? 0 : width;  // (1, ...) broadcasts like (...), as in numpy
   } else {
     const std::string want = inner.empty() ? "(N,) or a scalar" : "(N, " + dims_str(inner) + ") or (" + dims_str(inner) + (k == 1 ? ",)" : ")");
     throw py::value_error(fn + ": argument '" + name + "' must have shape " + want + ", got " + shape_str(a.arr));
@@ -113,6 +124,10 @@ inline bool load_group(const BatchArg<S>& a, int64_t i, G& g, BatchErrors& err) 
   // Read in place: copying first and then reading the quaternion at an odd
   // offset stalls store forwarding and doubled the cost of cheap kernels.
   const Eigen::Map<const Eigen::Matrix<S, Rep, 1>> m(a.at(i));
+  if (!a.validate) {
+    g = G(m);
+    return true;
+  }
   bool renormalise = false;
   const RepStatus st = inspect_rep<G>(m, renormalise);
   if (st != RepStatus::Ok) {
@@ -132,7 +147,7 @@ inline bool load_group(const BatchArg<S>& a, int64_t i, G& g, BatchErrors& err) 
 template <int N, class S>
 inline bool load_vec(const BatchArg<S>& a, int64_t i, Eigen::Matrix<S, N, 1>& v, BatchErrors& err) {
   const Eigen::Map<const Eigen::Matrix<S, N, 1>> m(a.at(i));
-  if (!std::isfinite(m.sum())) {
+  if (a.validate && !std::isfinite(m.sum())) {
     err.report(i, a.name, RepStatus::NotFinite);
     return false;
   }

@@ -400,7 +400,7 @@ PYBIND11_MODULE(_estimation, m) {
         "Builds the layout; raises if a variable is unconstrained or a component is unanchored.");
   c.def("solve", [](est::FactorGraph& g, int method, int max_iterations, double relative_tolerance,
                     double absolute_tolerance, double gradient_tolerance, double lambda_initial, int loss_type,
-                    double loss_k) {
+                    double loss_k, bool diagonal_damping) {
     est::SolverOptions o;
     if (method != 0 && method != 1) throw py::value_error("unknown method id");
     o.method = static_cast<est::Method>(method);
@@ -409,10 +409,12 @@ PYBIND11_MODULE(_estimation, m) {
     o.absolute_tolerance = absolute_tolerance;
     o.gradient_tolerance = gradient_tolerance;
     o.lambda_initial = lambda_initial;
+    o.diagonal_damping = diagonal_damping;
     o.loss = make_loss(loss_type, loss_k);
     return summary_dict(translate([&] { return est::solve(g, o); }));
   }, py::arg("method"), py::arg("max_iterations"), py::arg("relative_tolerance"), py::arg("absolute_tolerance"),
-     py::arg("gradient_tolerance"), py::arg("lambda_initial"), py::arg("loss_type"), py::arg("loss_k"));
+     py::arg("gradient_tolerance"), py::arg("lambda_initial"), py::arg("loss_type"), py::arg("loss_k"),
+     py::arg("diagonal_damping") = false);
   c.def("marginal_covariances", [](est::FactorGraph& g, std::vector<int> keys, int loss_type, double loss_k) {
     const auto covs = translate([&] { return est::marginal_covariances(g, keys, make_loss(loss_type, loss_k)); });
     py::list out;

@@ -15,12 +15,12 @@ from ._core import (
 )
 from ._core import batch
 from . import _conveniences  # noqa: F401  (adds Euler angles, @ dispatch, Rn(n) lookup)
-from ._conveniences import Rn
+from ._conveniences import Rn, unchecked
 
 __version__ = "0.1.0"
 
 GROUPS = (SO2, SE2, SO3, SE3, SE23, SGal3, Sim3, R1, R2, R3, R4, R5, R6)
 
 __all__ = [g.__name__ for g in GROUPS] + [g.__name__ + "Tangent" for g in GROUPS] + [
-    "batch", "Rn", "GROUPS", "get_num_threads", "set_num_threads", "set_parallel_threshold",
+    "batch", "Rn", "unchecked", "GROUPS", "get_num_threads", "set_num_threads", "set_parallel_threshold",
 ]

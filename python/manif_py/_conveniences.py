@@ -2,6 +2,8 @@
 operator (compose with an element, act on one point or on an (N, dim) array) and
 ``Rn(n)``. Nothing here runs per element in Python."""
 
+import contextlib
+
 import numpy as np
 
 from . import _core
@@ -18,6 +20,25 @@ def _real_array(value, fn, arg):
     if raw.dtype.kind not in "fiub":
         raise TypeError(f"{fn}: argument '{arg}' must hold real numbers, got dtype {raw.dtype}")
     return raw.astype(np.float64, copy=False)
+
+
+@contextlib.contextmanager
+def unchecked():
+    """Skip the per-element input checks of the batch kernels inside the block.
+
+    By default every batch input is checked (finite, unit quaternion or complex
+    number within 1e-5, positive Sim(3) scale), which costs more than the cheapest
+    kernels (compose, inverse, act) themselves. Inside ``with manif_py.unchecked():``
+    inputs are trusted as they are, like scipy's ``check_finite=False``: invalid
+    input then gives invalid output instead of a ValueError. Shapes and dtypes
+    are still checked. Not thread-local: it switches the checks process-wide.
+    """
+    previous = _core.get_validation()
+    _core.set_validation(False)
+    try:
+        yield
+    finally:
+        _core.set_validation(previous)
 
 
 def Rn(n):

@@ -1,7 +1,7 @@
 // The normal equations H dx = -g of a factor graph as a sparse symmetric matrix
 // whose pattern is fixed by the graph: variables are ordered once (approximate
 // minimum degree on the variable graph, so every variable's tangent coordinates
-// stay contiguous), the upper triangle is laid out in compressed columns, and
+// stay contiguous), the lower triangle is laid out in compressed columns, and
 // every factor knows where its blocks land. Assembly then writes straight into
 // the value array, with no triplets, sorting or search per iteration.
 #pragma once
@@ -18,7 +18,7 @@ namespace manif_py::estimation {
 
 using SpMat = Eigen::SparseMatrix<double, Eigen::ColMajor, int>;
 
-/// One set of normal equations on a BlockSystem's pattern: H (upper triangle) and g.
+/// One set of normal equations on a BlockSystem's pattern: H (lower triangle) and g.
 struct NormalEquations {
   SpMat H;
   Eigen::VectorXd g;
@@ -26,8 +26,8 @@ struct NormalEquations {
     std::fill(H.valuePtr(), H.valuePtr() + H.nonZeros(), 0.0);
     g.setZero();
   }
-  /// The position of H(j, j) in the value array (the last entry of column j).
-  int64_t diag_index(int j) const { return H.outerIndexPtr()[j + 1] - 1; }
+  /// The position of H(j, j) in the value array (the first entry of column j).
+  int64_t diag_index(int j) const { return H.outerIndexPtr()[j]; }
 };
 
 class BlockSystem {
@@ -96,24 +96,24 @@ class BlockSystem {
     for (int v : free_vars)
       for (int c = 0; c < var_dof[v]; ++c) col_var_[col_[v] + c] = v;
 
-    // Upper pattern: column block of variable b holds the row blocks of its
-    // neighbours eliminated before it, in elimination order, then its own block.
-    above_.assign(V, {});
-    above_rel_.assign(V, {});
+    // Lower pattern: the column block of variable b holds its own diagonal block
+    // (rows c.. of column c) and then the row blocks of its neighbours eliminated
+    // after it, in elimination order.
+    below_.assign(V, {});
+    below_rel_.assign(V, {});
     std::vector<int> column_len(n_, 0);
     for (int v : free_vars) {
-      auto& up = above_[v];
+      auto& lo = below_[v];
       for (int u : adj[v])
-        if (pos_[u] < pos_[v]) up.push_back(u);
-      std::sort(up.begin(), up.end(), [&](int a, int b) { return pos_[a] < pos_[b]; });
+        if (pos_[u] > pos_[v]) lo.push_back(u);
+      std::sort(lo.begin(), lo.end(), [&](int a, int b) { return pos_[a] < pos_[b]; });
       int rel = 0;
-      above_rel_[v].reserve(up.size() + 1);
-      for (int u : up) {
-        above_rel_[v].push_back(rel);
+      below_rel_[v].reserve(lo.size());
+      for (int u : lo) {
+        below_rel_[v].push_back(rel);
         rel += var_dof[u];
       }
-      above_rel_[v].push_back(rel);  // the diagonal block
-      for (int c = 0; c < var_dof[v]; ++c) column_len[col_[v] + c] = rel + c + 1;
+      for (int c = 0; c < var_dof[v]; ++c) column_len[col_[v] + c] = var_dof[v] - c + rel;
     }
     SpMat& H_ = pattern_.H;
     H_ = SpMat(n_, n_);
@@ -127,9 +127,9 @@ class BlockSystem {
     for (int v : free_vars) {
       for (int c = 0; c < var_dof[v]; ++c) {
         int* rows = inner + outer[col_[v] + c];
-        for (int u : above_[v])
+        for (int r = c; r < var_dof[v]; ++r) *rows++ = col_[v] + r;
+        for (int u : below_[v])
           for (int r = 0; r < var_dof[u]; ++r) *rows++ = col_[u] + r;
-        for (int r = 0; r <= c; ++r) *rows++ = col_[v] + r;
       }
     }
     std::fill(H_.valuePtr(), H_.valuePtr() + nnz, 0.0);
@@ -160,6 +160,10 @@ class BlockSystem {
   /// The variable owning column j.
   int var_of_col(int j) const { return col_var_[j]; }
   int64_t nonzeros() const { return pattern_.H.nonZeros(); }
+  /// Variables in elimination order (free variables only).
+  const std::vector<int>& elimination_order() const { return var_at_pos_; }
+  /// For a free variable: its neighbours in H eliminated after it, in elimination order.
+  const std::vector<int>& later_neighbours(int v) const { return below_[v]; }
   /// A zeroed set of normal equations with this pattern.
   NormalEquations make_equations() const { return pattern_; }
 
@@ -171,34 +175,34 @@ class BlockSystem {
                   const HM& Hf, const GV& gf) const {
     double* val = eq.H.valuePtr();
     const int* outer = eq.H.outerIndexPtr();
-    Eigen::VectorXd& g_ = eq.g;
+    Eigen::VectorXd& g = eq.g;
     int64_t s = slot_begin_[factor];
     int ok = 0;
     for (int k = 0; k < N; ok += dofs[k], ++k) {
       const int ck = col_[keys[k]];
       if (ck < 0) continue;
       const int dk = dofs[k];
-      for (int r = 0; r < dk; ++r) g_[ck + r] += gf[ok + r];
+      for (int r = 0; r < dk; ++r) g[ck + r] += gf[ok + r];
       int ol = ok;
       for (int l = k; l < N; ol += dofs[l], ++l) {
         const int cl = col_[keys[l]];
         if (cl < 0) continue;
         const int rel = slots_[s++];
         const int dl = dofs[l];
-        if (l == k) {
+        if (l == k) {  // lower triangle of the diagonal block
           for (int c = 0; c < dk; ++c) {
-            double* dst = val + outer[ck + c] + rel;
-            for (int r = 0; r <= c; ++r) dst[r] += Hf(ok + r, ok + c);
+            double* dst = val + outer[ck + c] - c;
+            for (int r = c; r < dk; ++r) dst[r] += Hf(ok + r, ok + c);
           }
-        } else if (ck < cl) {  // rows of k, columns of l
-          for (int c = 0; c < dl; ++c) {
-            double* dst = val + outer[cl + c] + rel;
-            for (int r = 0; r < dk; ++r) dst[r] += Hf(ok + r, ol + c);
-          }
-        } else {  // rows of l, columns of k
+        } else if (ck < cl) {  // columns of k, rows of l
           for (int c = 0; c < dk; ++c) {
-            double* dst = val + outer[ck + c] + rel;
+            double* dst = val + outer[ck + c] + (dk - c) + rel;
             for (int r = 0; r < dl; ++r) dst[r] += Hf(ol + r, ok + c);
+          }
+        } else {  // columns of l, rows of k
+          for (int c = 0; c < dl; ++c) {
+            double* dst = val + outer[cl + c] + (dl - c) + rel;
+            for (int r = 0; r < dk; ++r) dst[r] += Hf(ok + r, ol + c);
           }
         }
       }
@@ -206,22 +210,22 @@ class BlockSystem {
   }
 
  private:
-  /// Offset, inside each column of the later-eliminated variable, of the rows
-  /// of the other one.
+  /// Offset of the rows of the later-eliminated variable of the pair inside the
+  /// below-diagonal part of the columns of the earlier one (0 for i == j).
   int rel_offset(int i, int j) const {
-    if (i == j) return above_rel_[i].back();
-    const int a = pos_[i] < pos_[j] ? i : j;  // row block
-    const int b = pos_[i] < pos_[j] ? j : i;  // column block
-    const auto& up = above_[b];
-    const auto it = std::lower_bound(up.begin(), up.end(), a,
+    if (i == j) return 0;
+    const int a = pos_[i] < pos_[j] ? i : j;  // column block
+    const int b = pos_[i] < pos_[j] ? j : i;  // row block
+    const auto& lo = below_[a];
+    const auto it = std::lower_bound(lo.begin(), lo.end(), b,
                                      [&](int x, int y) { return pos_[x] < pos_[y]; });
-    if (it == up.end() || *it != a) throw std::logic_error("BlockSystem: factor pair missing from pattern");
-    return above_rel_[b][it - up.begin()];
+    if (it == lo.end() || *it != b) throw std::logic_error("BlockSystem: factor pair missing from pattern");
+    return below_rel_[a][it - lo.begin()];
   }
 
   int n_ = 0;
   std::vector<int> pos_, col_, var_at_pos_, col_var_;
-  std::vector<std::vector<int>> above_, above_rel_;
+  std::vector<std::vector<int>> below_, below_rel_;
   std::vector<int64_t> slot_begin_;
   std::vector<int> slots_;
   NormalEquations pattern_;

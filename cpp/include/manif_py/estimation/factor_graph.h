@@ -195,7 +195,7 @@ class FactorGraph {
     const BlockSystem& sys = system();
     if (!chol_ || analyzed_version_ != structure_version_) {
       chol_ = std::make_unique<SparseCholesky>();
-      chol_->analyze(sys.make_equations().H);
+      chol_->analyze(sys);
       analyzed_version_ = structure_version_;
     }
     return *chol_;

@@ -27,10 +27,18 @@ struct SolverOptions {
   double absolute_tolerance = 0.0;
   /// Converged when max |g| (whitened gradient) falls below this.
   double gradient_tolerance = 1e-12;
-  /// LM: initial damping, relative to diag(H) (Marquardt scaling).
+  /// LM: initial damping.
   double lambda_initial = 1e-5;
+  /// LM: damp with lambda * diag(H) (Marquardt, scale invariant) instead of lambda * I.
+  bool diagonal_damping = false;
+  /// LM: a step is accepted when (actual decrease) / (decrease predicted by the
+  /// linear model) exceeds this.
+  double min_model_fidelity = 1e-3;
+  /// LM: damping is divided by this after a decrease, multiplied after an increase.
+  double lambda_factor = 10.0;
+  double lambda_min = 1e-15;
   /// LM: give up when the damping exceeds this.
-  double lambda_max = 1e12;
+  double lambda_max = 1e10;
   /// A pivot D_j of the factorisation not above pivot_tolerance * H_jj means singular.
   double pivot_tolerance = 1e-13;
   /// The robust loss of every factor that was added without one.
@@ -104,7 +112,7 @@ inline SolveSummary solve(FactorGraph& graph, const SolverOptions& opt) {
   for (int j = 0; j < n; ++j) diag[j] = eq.H.valuePtr()[eq.diag_index(j)];
 
   const bool lm = opt.method == Method::LevenbergMarquardt;
-  double lambda = opt.lambda_initial, nu = 2.0;
+  double lambda = opt.lambda_initial;
   sum.status = "reached max_iterations";
   for (int it = 1; it <= opt.max_iterations; ++it) {
     if (n == 0) {
@@ -130,12 +138,12 @@ inline SolveSummary solve(FactorGraph& graph, const SolverOptions& opt) {
       ++attempts;
       double* val = eq.H.valuePtr();
       for (int j = 0; j < n; ++j)
-        val[eq.diag_index(j)] = lm ? diag[j] + lambda * std::clamp(diag[j], 1e-6, 1e32) : diag[j];
+        val[eq.diag_index(j)] = !lm ? diag[j]
+                                : diag[j] + lambda * (opt.diagonal_damping ? std::clamp(diag[j], 1e-6, 1e32) : 1.0);
       const int bad = factorize();
       if (bad >= 0) {
         if (!lm) throw_singular(graph, bad, "in Gauss-Newton");
-        lambda *= nu;
-        nu *= 2.0;
+        lambda = std::max(lambda, 1e-8) * opt.lambda_factor;
         if (lambda > opt.lambda_max) throw_singular(graph, bad, "in Levenberg-Marquardt (damping exhausted)");
         continue;
       }
@@ -147,27 +155,29 @@ inline SolveSummary solve(FactorGraph& graph, const SolverOptions& opt) {
         accepted = true;
         break;
       }
-      // Predicted decrease of the quadratic model: -g.dx + lambda dx^T D dx (chi2 units: x2).
-      double damp = 0.0;
-      for (int j = 0; j < n; ++j) damp += std::clamp(diag[j], 1e-6, 1e32) * dx[j] * dx[j];
-      const double predicted = -eq.g.dot(dx) + lambda * damp;
       const double actual = cur.cost - trial.cost;
-      if (actual > 0.0 && predicted > 0.0) {
-        const double rho = actual / predicted;
-        lambda *= std::max(1.0 / 3.0, 1.0 - std::pow(2.0 * rho - 1.0, 3));
-        lambda = std::max(lambda, 1e-15);
-        nu = 2.0;
+      // Decrease predicted by the undamped quadratic model: -(2 g.dx + dx^T H dx)
+      // = -g.dx + lambda dx^T D dx since (H + lambda D) dx = -g.
+      double damp = 0.0;
+      for (int j = 0; j < n; ++j)
+        damp += (opt.diagonal_damping ? std::clamp(diag[j], 1e-6, 1e32) : 1.0) * dx[j] * dx[j];
+      const double predicted = -eq.g.dot(dx) + lambda * damp;
+      if (actual > 0.0 && actual > opt.min_model_fidelity * predicted) {
+        // As GTSAM's LevenbergMarquardtOptimizer: divide the damping by 10 after
+        // every decrease, multiply it by 10 after every increase. (Nielsen's
+        // gain-ratio rule raises the damping after modest decreases and crawls
+        // on pose graphs started far from the optimum.)
+        lambda = std::max(lambda / opt.lambda_factor, opt.lambda_min);
         accepted = true;
       } else {
         values.restore(snapshot);
-        if (actual <= 0.0 && std::abs(actual) <= 1e-15 * std::max(1.0, cur.cost)) {
+        if (std::abs(actual) <= 1e-15 * std::max(1.0, cur.cost)) {
           stop = true;  // no measurable change in either direction: at the minimum
           sum.converged = true;
           sum.status = "converged (no further decrease)";
           break;
         }
-        lambda *= nu;
-        nu *= 2.0;
+        lambda *= opt.lambda_factor;
         if (lambda > opt.lambda_max) {
           stop = true;
           sum.converged = true;
