@@ -28,7 +28,9 @@ inline int effective_threads() {
   return req > 0 ? req : hw;
 }
 
-/// Calls body(begin, end) on disjoint chunks covering [0, n).
+/// Calls body(begin, end) on disjoint chunks covering [0, n). Threads pull
+/// chunks from a shared counter rather than taking fixed shares, so a core that
+/// is busy with something else slows the loop down by its share only.
 template <class Body>
 void parallel_for(int64_t n, const Body& body) {
   const int threads = effective_threads();
@@ -36,15 +38,19 @@ void parallel_for(int64_t n, const Body& body) {
     body(int64_t(0), n);
     return;
   }
-  const int64_t chunks = std::min<int64_t>(threads, n);
-  const int64_t step = (n + chunks - 1) / chunks;
+  const int64_t grain = std::max<int64_t>(2048, n / (int64_t(threads) * 32));
+  std::atomic<int64_t> next{0};
+  const auto worker = [&] {
+    for (;;) {
+      const int64_t b = next.fetch_add(grain, std::memory_order_relaxed);
+      if (b >= n) return;
+      body(b, std::min(n, b + grain));
+    }
+  };
   std::vector<std::thread> pool;
-  pool.reserve(static_cast<size_t>(chunks - 1));
-  for (int64_t c = 1; c < chunks; ++c) {
-    const int64_t b = c * step, e = std::min(n, b + step);
-    if (b < e) pool.emplace_back([&body, b, e] { body(b, e); });
-  }
-  body(int64_t(0), std::min(n, step));
+  pool.reserve(static_cast<size_t>(threads - 1));
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
   for (auto& t : pool) t.join();
 }
 
