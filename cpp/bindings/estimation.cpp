@@ -252,6 +252,17 @@ PYBIND11_MODULE(_estimation, m) {
     }
     return out;
   }, py::arg("keys"), "Storage rows (N, rep) of variables of one kind.");
+  c.def("snapshot", [](const est::FactorGraph& g) {
+    const est::Values& v = g.values();
+    const int V = v.size();
+    IArr kinds(V), offsets(V);
+    for (int k = 0; k < V; ++k) kinds.mutable_data()[k] = static_cast<int64_t>(v.kind(k));
+    const double* base = v.data().data();
+    for (int k = 0; k < V; ++k) offsets.mutable_data()[k] = v.rep(k) - base;
+    Arr data(static_cast<py::ssize_t>(v.data().size()));
+    std::copy(v.data().begin(), v.data().end(), data.mutable_data());
+    return py::make_tuple(kinds, offsets, data);
+  }, "(kinds (V,), offsets (V,), data (total,)): the whole estimate in one copy.");
   c.def("set_values", [](est::FactorGraph& g, IArr keys, py::handle reps) {
     const py::ssize_t n = keys.size();
     if (n == 0) return;
@@ -392,6 +403,25 @@ PYBIND11_MODULE(_estimation, m) {
       return out;
     });
   }, py::arg("id"), "Whitened residual U r of one factor (U^T U = information).");
+  c.def("jacobians", [](const est::FactorGraph& g, int64_t id) {
+    return translate([&] {
+      const auto [set, i] = g.factor(id);
+      Eigen::VectorXd r;
+      Eigen::MatrixXd J;
+      set->linearize_one(g.values(), i, r, J);
+      py::list out;
+      int o = 0;
+      for (int k : set->keys(i)) {
+        const int d = g.values().dof(k);
+        Arr a(std::vector<py::ssize_t>{J.rows(), d});
+        Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(a.mutable_data(), J.rows(), d) =
+            J.middleCols(o, d);
+        out.append(a);
+        o += d;
+      }
+      return out;
+    });
+  }, py::arg("id"), "Whitened Jacobian blocks U dr/dx_k (dim, dof_k) of one factor, in key order.");
   c.def("cost", [](const est::FactorGraph& g, int loss_type, double loss_k) {
     const est::CostSums s = translate([&] { return g.cost(g.losses(make_loss(loss_type, loss_k))); });
     return py::make_tuple(s.chi2, s.cost);
@@ -411,12 +441,22 @@ PYBIND11_MODULE(_estimation, m) {
     o.lambda_initial = lambda_initial;
     o.diagonal_damping = diagonal_damping;
     o.loss = make_loss(loss_type, loss_k);
-    return summary_dict(translate([&] { return est::solve(g, o); }));
+    est::SolveSummary summary;
+    {
+      py::gil_scoped_release nogil;  // custom factors take the GIL back while they run
+      summary = translate([&] { return est::solve(g, o); });
+    }
+    return summary_dict(summary);
   }, py::arg("method"), py::arg("max_iterations"), py::arg("relative_tolerance"), py::arg("absolute_tolerance"),
      py::arg("gradient_tolerance"), py::arg("lambda_initial"), py::arg("loss_type"), py::arg("loss_k"),
      py::arg("diagonal_damping") = false);
   c.def("marginal_covariances", [](est::FactorGraph& g, std::vector<int> keys, int loss_type, double loss_k) {
-    const auto covs = translate([&] { return est::marginal_covariances(g, keys, make_loss(loss_type, loss_k)); });
+    const est::Loss loss = make_loss(loss_type, loss_k);
+    std::vector<Eigen::MatrixXd> covs;
+    {
+      py::gil_scoped_release nogil;
+      covs = translate([&] { return est::marginal_covariances(g, keys, loss); });
+    }
     py::list out;
     for (const auto& S : covs) {
       Arr a(std::vector<py::ssize_t>{S.rows(), S.cols()});
@@ -427,7 +467,12 @@ PYBIND11_MODULE(_estimation, m) {
     return out;
   }, py::arg("keys"), py::arg("loss_type") = 0, py::arg("loss_k") = 1.0);
   c.def("joint_covariance", [](est::FactorGraph& g, std::vector<int> keys, int loss_type, double loss_k) {
-    const Eigen::MatrixXd S = translate([&] { return est::joint_covariance(g, keys, make_loss(loss_type, loss_k)); });
+    const est::Loss loss = make_loss(loss_type, loss_k);
+    Eigen::MatrixXd S;
+    {
+      py::gil_scoped_release nogil;
+      S = translate([&] { return est::joint_covariance(g, keys, loss); });
+    }
     Arr a(std::vector<py::ssize_t>{S.rows(), S.cols()});
     Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(a.mutable_data(), S.rows(),
                                                                                         S.cols()) = S;

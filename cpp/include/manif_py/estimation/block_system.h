@@ -32,6 +32,12 @@ struct NormalEquations {
 
 class BlockSystem {
  public:
+  /// Fill-reducing ordering of the variables: approximate minimum degree on the
+  /// variable graph, column AMD on the factor x variable incidence pattern (as
+  /// GTSAM), or (Auto) whichever of the two needs fewer factorisation flops.
+  enum class Ordering { Auto, AMD, COLAMD };
+  Ordering ordering = Ordering::Auto;
+
   /// Builds the ordering and the pattern.
   /// var_dof: (V,) tangent size of each variable; fixed: (V,) nonzero = held constant;
   /// factor_keys / factor_begin: the keys of factor f are
@@ -65,28 +71,31 @@ class BlockSystem {
         free_vars.push_back(v);
       }
     const int NF = static_cast<int>(free_vars.size());
-    std::vector<int> order(NF);  // order[k] = free index eliminated k-th
+    std::vector<int> order;  // order[k] = free index eliminated k-th
     if (NF > 0) {
-      Eigen::SparseMatrix<int, Eigen::ColMajor, int> P(NF, NF);
-      std::vector<Eigen::Triplet<int, int>> t;
-      for (int v : free_vars) {
-        t.emplace_back(free_index[v], free_index[v], 1);
-        for (int u : adj[v]) t.emplace_back(free_index[u], free_index[v], 1);
+      std::vector<std::vector<int>> adj_free(NF);
+      std::vector<int> dof_free(NF);
+      for (int i = 0; i < NF; ++i) {
+        dof_free[i] = var_dof[free_vars[i]];
+        for (int u : adj[free_vars[i]]) adj_free[i].push_back(free_index[u]);
       }
-      P.setFromTriplets(t.begin(), t.end());
-      Eigen::PermutationMatrix<Eigen::Dynamic, Eigen::Dynamic, int> perm;
-      Eigen::AMDOrdering<int> amd;
-      amd(P, perm);
-      for (int k = 0; k < NF; ++k) order[k] = perm.indices()(k);
+      if (ordering == Ordering::AMD) {
+        order = amd_order(adj_free);
+      } else if (ordering == Ordering::COLAMD) {
+        order = colamd_order(free_index, fixed, factor_keys, factor_begin, NF);
+      } else {  // the one with fewer estimated factorisation flops
+        std::vector<int> a = amd_order(adj_free);
+        std::vector<int> c = colamd_order(free_index, fixed, factor_keys, factor_begin, NF);
+        order = factor_flops(c, adj_free, dof_free) < factor_flops(a, adj_free, dof_free) ? c : a;
+      }
     }
-
     // Column of each variable in elimination order.
     pos_.assign(V, -1);
     col_.assign(V, -1);
     var_at_pos_.resize(NF);
     n_ = 0;
     for (int k = 0; k < NF; ++k) {
-      const int v = free_vars[order[k]];
+      const int v = free_vars[order[k]];  // (order holds free indices)
       pos_[v] = k;
       var_at_pos_[k] = v;
       col_[v] = n_;
@@ -210,6 +219,89 @@ class BlockSystem {
   }
 
  private:
+  /// AMD on the symmetric variable graph; returns free indices in elimination order.
+  static std::vector<int> amd_order(const std::vector<std::vector<int>>& adj) {
+    const int n = static_cast<int>(adj.size());
+    Eigen::SparseMatrix<int, Eigen::ColMajor, int> P(n, n);
+    std::vector<Eigen::Triplet<int, int>> t;
+    for (int v = 0; v < n; ++v) {
+      t.emplace_back(v, v, 1);
+      for (int u : adj[v]) t.emplace_back(u, v, 1);
+    }
+    P.setFromTriplets(t.begin(), t.end());
+    Eigen::PermutationMatrix<Eigen::Dynamic, Eigen::Dynamic, int> perm;
+    Eigen::AMDOrdering<int> amd;
+    amd(P, perm);  // perm.indices()(k) = variable eliminated k-th
+    return std::vector<int>(perm.indices().data(), perm.indices().data() + n);
+  }
+
+  /// COLAMD on the factor x variable incidence pattern.
+  static std::vector<int> colamd_order(const std::vector<int>& free_index, const std::vector<char>& fixed,
+                                       const std::vector<int>& factor_keys,
+                                       const std::vector<int64_t>& factor_begin, int n) {
+    std::vector<Eigen::Triplet<int, int>> t;
+    int rows = 0;
+    for (size_t f = 0; f + 1 < factor_begin.size(); ++f) {
+      bool any = false;
+      for (int64_t a = factor_begin[f]; a < factor_begin[f + 1]; ++a)
+        if (!fixed[factor_keys[a]]) {
+          t.emplace_back(rows, free_index[factor_keys[a]], 1);
+          any = true;
+        }
+      rows += any;
+    }
+    Eigen::SparseMatrix<int, Eigen::ColMajor, int> A(std::max(rows, 1), n);
+    A.setFromTriplets(t.begin(), t.end());
+    A.makeCompressed();
+    Eigen::PermutationMatrix<Eigen::Dynamic, Eigen::Dynamic, int> perm;
+    Eigen::COLAMDOrdering<int> colamd;
+    colamd(A, perm);  // perm.indices()(variable) = its elimination step
+    std::vector<int> order(n);
+    for (int k = 0; k < n; ++k) order[perm.indices()(k)] = k;
+    return order;
+  }
+
+  /// Flops of a dense-block Cholesky in this elimination order, from the block
+  /// structure of L (row-merge symbolic factorisation): sum_k d_k * rows_k^2.
+  static double factor_flops(const std::vector<int>& order, const std::vector<std::vector<int>>& adj,
+                             const std::vector<int>& dof) {
+    const int n = static_cast<int>(order.size());
+    std::vector<int> pos(n);
+    for (int k = 0; k < n; ++k) pos[order[k]] = k;
+    std::vector<std::vector<int>> st(n), children(n);
+    std::vector<int> mark(n, -1);
+    double flops = 0.0;
+    for (int p = 0; p < n; ++p) {
+      std::vector<int>& s = st[p];
+      mark[p] = p;
+      for (int u : adj[order[p]]) {
+        const int q = pos[u];
+        if (q > p && mark[q] != p) {
+          mark[q] = p;
+          s.push_back(q);
+        }
+      }
+      for (int c : children[p]) {
+        for (int q : st[c])
+          if (mark[q] != p) {
+            mark[q] = p;
+            s.push_back(q);
+          }
+        std::vector<int>().swap(st[c]);
+      }
+      double rows = 0.0;
+      int parent = n;
+      for (int q : s) {
+        rows += dof[order[q]];
+        parent = std::min(parent, q);
+      }
+      const double d = dof[order[p]];
+      flops += d * rows * rows + d * d * rows + d * d * d / 3.0;
+      if (parent < n) children[parent].push_back(p);
+    }
+    return flops;
+  }
+
   /// Offset of the rows of the later-eliminated variable of the pair inside the
   /// below-diagonal part of the columns of the earlier one (0 for i == j).
   int rel_offset(int i, int j) const {

@@ -47,6 +47,8 @@ class FactorSet {
   virtual int residual_dim(size_t i) const = 0;
   /// The whitened residual U r of factor i, shape (dim,).
   virtual Eigen::VectorXd whitened_residual(const Values& v, size_t i) const = 0;
+  /// Whitened residual U r (dim,) and whitened Jacobian U J (dim, sum of dofs), blocks in key order.
+  virtual void linearize_one(const Values& v, size_t i, Eigen::VectorXd& r, Eigen::MatrixXd& J) const = 0;
   /// Costs at v (no Jacobians).
   virtual CostSums cost(const Values& v, const std::vector<Loss>& losses) const = 0;
   /// Costs at v, and H += sum w J^T J, g += sum w J^T r (whitened, robust weight w).
@@ -94,6 +96,14 @@ class TypedFactorSet final : public FactorSet {
   Eigen::VectorXd whitened_residual(const Values& v, size_t i) const override {
     const F& f = factors_[i];
     return f.sqrt_info.template triangularView<Eigen::Upper>() * f.error(v, nullptr);
+  }
+
+  void linearize_one(const Values& v, size_t i, Eigen::VectorXd& r, Eigen::MatrixXd& J) const override {
+    const F& f = factors_[i];
+    typename F::Jacobian Jf;
+    const auto U = f.sqrt_info.template triangularView<Eigen::Upper>();
+    r = U * f.error(v, &Jf);
+    J = U * Jf;
   }
 
   CostSums cost(const Values& v, const std::vector<Loss>& losses) const override {
@@ -180,6 +190,19 @@ class CustomFactorSet final : public FactorSet {
     Eigen::VectorXd r;
     eval(v, i, r, nullptr);
     return factors_[i].sqrt_info.triangularView<Eigen::Upper>() * r;
+  }
+
+  void linearize_one(const Values& v, size_t i, Eigen::VectorXd& r, Eigen::MatrixXd& J) const override {
+    const CustomFactor& f = factors_[i];
+    std::vector<Eigen::MatrixXd> blocks;
+    eval(v, i, r, &blocks);
+    int total = 0;
+    for (const auto& b : blocks) total += static_cast<int>(b.cols());
+    J.resize(f.dim, total);
+    for (size_t k = 0, o = 0; k < blocks.size(); o += blocks[k].cols(), ++k) J.middleCols(o, blocks[k].cols()) = blocks[k];
+    const auto U = f.sqrt_info.triangularView<Eigen::Upper>();
+    r = U * r;
+    J = U * J;
   }
 
   CostSums cost(const Values& v, const std::vector<Loss>& losses) const override {

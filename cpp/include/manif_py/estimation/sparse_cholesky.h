@@ -172,7 +172,10 @@ class SparseCholesky {
         CMapMat Ld(val_.data() + sn_val_ptr_[d], dm, dc);
         work.resize(static_cast<size_t>(m2) * m1);
         MapMat C(work.data(), m2, m1);
-        C.noalias() = Ld.middleRows(p, m2) * Ld.middleRows(p, m1).transpose();
+        // Top m1 x m1 block: only its lower triangle is needed (symmetric rank update).
+        const auto L1 = Ld.middleRows(p, m1);
+        C.topRows(m1).template triangularView<Eigen::Lower>() = L1 * L1.transpose();
+        if (m2 > m1) C.bottomRows(m2 - m1).noalias() = Ld.middleRows(q, m2 - m1) * L1.transpose();
         rel.resize(m2);
         for (int a = 0; a < m2; ++a) rel[a] = map_[drs[p + a]];
         for (int b = 0; b < m1; ++b) {
