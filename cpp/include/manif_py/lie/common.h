@@ -171,6 +171,26 @@ inline Eigen::Matrix<S, 3, 3> so3_n(const Eigen::Matrix<S, 3, 1>& theta) {
   return S(0.5) * Eigen::Matrix<S, 3, 3>::Identity() + b * W + c * W * W;
 }
 
+/// Unit quaternion Exp of a rotation vector.
+template <class S>
+inline Eigen::Quaternion<S> quat_exp(const Eigen::Matrix<S, 3, 1>& theta) {
+  using C = CoeffScalar<S>;
+  using std::cos;
+  using std::sin;
+  using std::sqrt;
+  const C t2 = theta.squaredNorm();
+  S k, w;
+  if (t2 < Constants<C>::small_angle_sq) {
+    k = S(C(0.5) - t2 / C(48));
+    w = S(C(1) - t2 / C(8));
+  } else {
+    const C t = sqrt(t2);
+    k = S(sin(t / C(2)) / t);
+    w = S(cos(t / C(2)));
+  }
+  return Eigen::Quaternion<S>(w, k * theta.x(), k * theta.y(), k * theta.z());
+}
+
 /// Everything SE(3)-like Exp maps need from one sin/cos of the half angle:
 /// the quaternion and the coefficients a, b of V = Jl(theta) = I + a W + b W^2.
 template <class S>
@@ -205,12 +225,6 @@ struct So3ExpTerms {
     return x + a * tx + b * theta.cross(tx);
   }
 };
-
-/// Unit quaternion Exp of a rotation vector (a and b are dead code here and inline away).
-template <class S>
-inline Eigen::Quaternion<S> quat_exp(const Eigen::Matrix<S, 3, 1>& theta) {
-  return So3ExpTerms<S>(theta).q;
-}
 
 /// Log of a unit quaternion together with the coefficient c of
 /// Jl(theta)^-1 = I - 1/2 W + c W^2, c = (1 - (t/2) cot(t/2)) / t^2, from the
