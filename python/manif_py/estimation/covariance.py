@@ -77,16 +77,15 @@ class Uncertain:
 
     def compose(self, other, cross=None):
         """X Y for independent X, Y (or with cross-covariance `cross` = E[xi_x xi_y^T], (dof, dof))."""
-        Z, Jx, Jy = self.mean.compose(other.mean, jacobians=True)
-        P = propagate((Jx, self.cov), (Jy, other.cov))
-        if cross is not None:
-            C = Jx @ _square(cross, self.dof, "cross") @ Jy.T
-            P = P + C + C.T
-        return Uncertain(Z, P)
+        return self._binary("compose", other, cross)
 
     def between(self, other, cross=None):
         """X^-1 Y for independent X, Y (or with cross-covariance)."""
-        Z, Jx, Jy = self.mean.between(other.mean, jacobians=True)
+        return self._binary("between", other, cross)
+
+    def _binary(self, op, other, cross):
+        """Z = op(X, Y) with P_z = Jx Px Jx^T + Jy Py Jy^T (+ Jx C Jy^T + its transpose)."""
+        Z, Jx, Jy = getattr(self.mean, op)(other.mean, jacobians=True)
         P = propagate((Jx, self.cov), (Jy, other.cov))
         if cross is not None:
             C = Jx @ _square(cross, self.dof, "cross") @ Jy.T
