@@ -2,6 +2,17 @@
 // Procrustes with Jacobians and point-cloud helpers.
 #include <pybind11/pybind11.h>
 
+namespace manif_py::py_bind {
+void bind_diffusion(pybind11::module_& m);
+void bind_procrustes(pybind11::module_& m);
+void bind_geometry(pybind11::module_& m);
+void bind_icp(pybind11::module_& m);
+}  // namespace manif_py::py_bind
+
 PYBIND11_MODULE(_registration, m) {
   m.doc() = "SE(3) diffusion and point-cloud registration kernels (C++).";
+  manif_py::py_bind::bind_diffusion(m);
+  manif_py::py_bind::bind_procrustes(m);
+  manif_py::py_bind::bind_geometry(m);
+  manif_py::py_bind::bind_icp(m);
 }

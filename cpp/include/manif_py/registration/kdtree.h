@@ -1,0 +1,149 @@
+// A static 3-D kd-tree for exact k-nearest-neighbour queries: built once over a
+// cloud (median split on the widest axis, small leaves), queried from many
+// threads at once (queries only read the tree).
+#pragma once
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <vector>
+
+namespace manif_py::registration {
+
+/// The k best (smallest squared distance) candidates seen so far, kept sorted;
+/// insertion sort is the fastest choice for the k <= 64 used here.
+template <class S>
+struct KnnHeap {
+  int k;
+  int count = 0;
+  int64_t* idx;
+  S* d2;
+  S bound;  // candidates at or beyond this squared distance are rejected
+  KnnHeap(int k_, int64_t* idx_, S* d2_, S max_d2) : k(k_), idx(idx_), d2(d2_), bound(max_d2) {}
+  S worst() const { return count < k ? bound : d2[k - 1]; }
+  void push(int64_t i, S d) {
+    if (!(d < worst())) return;
+    int pos = count < k ? count++ : k - 1;
+    while (pos > 0 && d2[pos - 1] > d) {
+      d2[pos] = d2[pos - 1];
+      idx[pos] = idx[pos - 1];
+      --pos;
+    }
+    d2[pos] = d;
+    idx[pos] = i;
+  }
+};
+
+template <class S>
+class KdTree {
+ public:
+  using Vec3 = Eigen::Matrix<S, 3, 1>;
+  static constexpr int leaf_size = 12;
+
+  KdTree() = default;
+  /// Builds over n points stored as n x 3 row-major (the array is copied).
+  KdTree(const S* pts, int64_t n) { build(pts, n); }
+
+  void build(const S* pts, int64_t n) {
+    n_ = n;
+    order_.resize(static_cast<size_t>(n));
+    std::iota(order_.begin(), order_.end(), int64_t(0));
+    nodes_.clear();
+    nodes_.reserve(static_cast<size_t>(2 * (n / leaf_size + 1)));
+    src_ = pts;
+    if (n > 0) build_node(0, n);
+    // Points in tree order: a leaf scan reads contiguous memory.
+    pts_.resize(static_cast<size_t>(3 * n));
+    for (int64_t i = 0; i < n; ++i)
+      for (int c = 0; c < 3; ++c) pts_[3 * i + c] = pts[3 * order_[i] + c];
+    src_ = nullptr;
+  }
+
+  int64_t size() const { return n_; }
+
+  /// The k nearest points to q with squared distance below max_d2, sorted by
+  /// distance (ties by visiting order). Returns how many were found (<= k);
+  /// idx receives original point indices.
+  int knn(const S* q, int k, int64_t* idx, S* d2, S max_d2 = std::numeric_limits<S>::infinity()) const {
+    KnnHeap<S> heap(k, idx, d2, max_d2);
+    if (n_ > 0) search(0, q, heap);
+    return heap.count;
+  }
+
+  /// Nearest point only (the ICP inner loop); returns -1 if none below max_d2.
+  int64_t nearest(const S* q, S& d2, S max_d2 = std::numeric_limits<S>::infinity()) const {
+    int64_t i = -1;
+    S d = max_d2;
+    KnnHeap<S> heap(1, &i, &d, max_d2);
+    if (n_ > 0) search(0, q, heap);
+    d2 = d;
+    return heap.count ? i : -1;
+  }
+
+ private:
+  struct Node {
+    int64_t begin, end;   // range in order_ / pts_
+    int32_t left, right;  // children (-1 for a leaf)
+    int32_t dim;
+    S split;
+  };
+
+  int32_t build_node(int64_t begin, int64_t end) {
+    const int32_t id = static_cast<int32_t>(nodes_.size());
+    nodes_.push_back(Node{begin, end, -1, -1, 0, S(0)});
+    if (end - begin <= leaf_size) return id;
+    S lo[3], hi[3];
+    for (int c = 0; c < 3; ++c) lo[c] = hi[c] = src_[3 * order_[begin] + c];
+    for (int64_t i = begin + 1; i < end; ++i)
+      for (int c = 0; c < 3; ++c) {
+        const S v = src_[3 * order_[i] + c];
+        lo[c] = std::min(lo[c], v);
+        hi[c] = std::max(hi[c], v);
+      }
+    int dim = 0;
+    for (int c = 1; c < 3; ++c)
+      if (hi[c] - lo[c] > hi[dim] - lo[dim]) dim = c;
+    if (!(hi[dim] > lo[dim])) return id;  // all points equal: keep one leaf
+    const int64_t mid = begin + (end - begin) / 2;
+    std::nth_element(order_.begin() + begin, order_.begin() + mid, order_.begin() + end,
+                     [&](int64_t a, int64_t b) { return src_[3 * a + dim] < src_[3 * b + dim]; });
+    const S split = src_[3 * order_[mid] + dim];
+    const int32_t l = build_node(begin, mid);
+    const int32_t r = build_node(mid, end);
+    nodes_[id].left = l;
+    nodes_[id].right = r;
+    nodes_[id].dim = dim;
+    nodes_[id].split = split;
+    return id;
+  }
+
+  void search(int32_t id, const S* q, KnnHeap<S>& heap) const {
+    const Node& nd = nodes_[static_cast<size_t>(id)];
+    if (nd.left < 0) {
+      const S* p = pts_.data() + 3 * nd.begin;
+      for (int64_t i = nd.begin; i < nd.end; ++i, p += 3) {
+        const S dx = p[0] - q[0], dy = p[1] - q[1], dz = p[2] - q[2];
+        heap.push(order_[i], dx * dx + dy * dy + dz * dz);
+      }
+      return;
+    }
+    // Left holds coordinates <= split, right >= split: visit the near side first,
+    // the far side only if the splitting plane is closer than the k-th best.
+    const S diff = q[nd.dim] - nd.split;
+    const int32_t near_child = diff < S(0) ? nd.left : nd.right;
+    const int32_t far_child = diff < S(0) ? nd.right : nd.left;
+    search(near_child, q, heap);
+    if (diff * diff < heap.worst()) search(far_child, q, heap);
+  }
+
+  int64_t n_ = 0;
+  const S* src_ = nullptr;
+  std::vector<int64_t> order_;
+  std::vector<S> pts_;
+  std::vector<Node> nodes_;
+};
+
+}  // namespace manif_py::registration
