@@ -1,0 +1,183 @@
+"""Evaluate trained classifiers on affine-transformed test digits.
+
+    manif-py evaluate-equivariant --runs runs/cnn_s0 runs/gl2_s0 --out eval/
+
+For every run (a --out directory of train-equivariant): accuracy on the clean
+test digits and on each transformed set (affnist, sl, rotation: see
+``transforms``), accuracy per bin of transformation magnitude, and the
+invariance rate: the fraction of (digit, random affNIST-like map) pairs whose
+predicted class differs from the prediction on the untransformed digit.
+Writes OUT/metrics.json and OUT/accuracy_vs_magnitude.png.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+from . import data, transforms
+from .models import EquivariantNet
+from .train import make_model
+
+DEFAULT_PER_DIGIT = {"affnist": 32, "sl": 4, "rotation": 4}
+NUM_BINS = 6
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="manif-py evaluate-equivariant", description=__doc__.split("\n\n")[0])
+    p.add_argument("--runs", nargs="+", required=True, help="run directories written by train-equivariant")
+    p.add_argument("--out", required=True)
+    p.add_argument("--eval-samples", type=int, default=None,
+                   help="group samples per layer at test time (default: the training number)")
+    p.add_argument("--eval-seed", type=int, default=0, help="seed of the fixed test-time SPD factors")
+    p.add_argument("--per-digit", type=int, nargs=3, default=None, metavar=("AFFNIST", "SL", "ROTATION"),
+                   help="transformed copies per test digit (default 32 4 4)")
+    p.add_argument("--test-limit", type=int, default=None, help="use this many test digits (stratified subset)")
+    p.add_argument("--batch", type=int, default=250)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default=None)
+    p.add_argument("--quiet", action="store_true")
+    args = p.parse_args(argv)
+    for name in ("eval_samples", "test_limit", "batch", "threads"):
+        v = getattr(args, name)
+        if v is not None and v < 1:
+            raise ValueError(f"argument '--{name.replace('_', '-')}' must be >= 1, got {v}")
+    return args
+
+
+def load_run(run_dir: str, device, eval_samples: int | None = None, eval_seed: int = 0):
+    """(model in eval mode with fixed test-time samples, config, params) of a run directory."""
+    path = os.path.join(run_dir, "checkpoint.pt")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"argument '--runs': {run_dir} has no checkpoint.pt")
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    cfg = ckpt["config"]
+    model = make_model(cfg)
+    model.load_state_dict(ckpt["model"])
+    if isinstance(model, EquivariantNet):
+        model.fix_samples(eval_samples or cfg["num_samples"], seed=eval_seed, rotation="equidistant")
+    return model.to(device).eval(), cfg, ckpt["params"]
+
+
+def test_sets(per_digit: dict, test_limit: int | None = None, seed: int = 0) -> dict:
+    """The clean test digits and the transformed sets, each a dict of numpy arrays (see transforms.make_test_set)."""
+    _, _, x, y = data.train_test_digits(seed=0)
+    if test_limit:
+        _, keep = data.stratified_split(y, train_per_class=len(y) // 10 - test_limit // 10, seed=3)
+        x, y = x[keep], y[keep]
+    sets = {"clean": dict(family="clean", images=x, labels=y, digit=np.arange(len(y)))}
+    for fam in transforms.FAMILIES:
+        sets[fam] = transforms.make_test_set(fam, x, y, per_digit[fam], seed=seed)
+    return sets
+
+
+@torch.no_grad()
+def predict(model, images: np.ndarray, device, batch: int, dtype) -> np.ndarray:
+    out = []
+    for i in range(0, len(images), batch):
+        xb = torch.from_numpy(images[i:i + batch]).to(device=device, dtype=dtype)
+        out.append(model(xb).argmax(1).cpu().numpy())
+    return np.concatenate(out)
+
+
+def binned_accuracy(magnitude: np.ndarray, correct: np.ndarray, edges: np.ndarray) -> dict:
+    idx = np.clip(np.digitize(magnitude, edges[1:-1]), 0, len(edges) - 2)
+    acc = [float(correct[idx == b].mean()) if (idx == b).any() else None for b in range(len(edges) - 1)]
+    count = [int((idx == b).sum()) for b in range(len(edges) - 1)]
+    return dict(edges=edges.tolist(), centres=(0.5 * (edges[1:] + edges[:-1])).tolist(), accuracy=acc, count=count)
+
+
+def evaluate_model(model, sets: dict, device, batch: int = 250, dtype=torch.float32) -> dict:
+    """Accuracies, invariance rate and binned accuracies of one model on the test sets."""
+    res = {}
+    preds = {}
+    for name, s in sets.items():
+        t0 = time.time()
+        preds[name] = predict(model, s["images"], device, batch, dtype)
+        correct = preds[name] == s["labels"]
+        entry = dict(accuracy=float(correct.mean()), n=int(len(correct)), seconds=time.time() - t0)
+        if "magnitude" in s:
+            edges = np.quantile(s["magnitude"], np.linspace(0, 1, NUM_BINS + 1))
+            entry["by_magnitude"] = binned_accuracy(s["magnitude"], correct, edges)
+            entry["magnitude_label"] = s["magnitude_label"]
+        res[name] = entry
+    clean = preds["clean"]
+    for fam in transforms.FAMILIES:
+        changed = preds[fam] != clean[sets[fam]["digit"]]
+        res[fam]["prediction_change_rate"] = float(changed.mean())
+    res["invariance_rate"] = res["affnist"]["prediction_change_rate"]
+    return res
+
+
+def plot(results: dict, path: str) -> None:
+    """Accuracy against transformation magnitude, one panel per test family, one line per model
+    (mean over the runs of that model)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fams = transforms.FAMILIES
+    fig, axes = plt.subplots(1, len(fams), figsize=(5 * len(fams), 4))
+    by_model = {}
+    for run, r in results.items():
+        by_model.setdefault(r["model"], []).append(r)
+    for ax, fam in zip(axes, fams):
+        for model, rs in sorted(by_model.items()):
+            centres = np.mean([r["sets"][fam]["by_magnitude"]["centres"] for r in rs], 0)
+            acc = np.array([[np.nan if a is None else a for a in r["sets"][fam]["by_magnitude"]["accuracy"]] for r in rs])
+            ax.plot(centres, 100 * np.nanmean(acc, 0), marker="o", label=f"{model} ({len(rs)} run{'s' * (len(rs) > 1)})")
+        ax.set_title(f"{fam} test set")
+        ax.set_xlabel(rs[0]["sets"][fam]["magnitude_label"])
+        ax.set_ylabel("accuracy (%)")
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def evaluate_runs(runs: list[str], out: str, eval_samples: int | None = None, eval_seed: int = 0,
+                  per_digit: dict | None = None, test_limit: int | None = None, batch: int = 250,
+                  device: str | None = None, quiet: bool = False) -> dict:
+    """Evaluates every run, writes OUT/metrics.json and the plot; returns {run_dir: metrics}."""
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    os.makedirs(out, exist_ok=True)
+    sets = test_sets(per_digit or DEFAULT_PER_DIGIT, test_limit)
+    results = {}
+    for run in runs:
+        t0 = time.time()
+        model, cfg, params = load_run(run, dev, eval_samples, eval_seed)
+        r = evaluate_model(model, sets, dev, batch, getattr(torch, cfg["dtype"]))
+        results[run] = dict(model=cfg["model"], seed=cfg["seed"], params=params, config=cfg,
+                            eval_samples=(eval_samples or cfg.get("num_samples")) if cfg["model"] != "cnn" else None,
+                            sets={k: v for k, v in r.items() if k != "invariance_rate"},
+                            invariance_rate=r["invariance_rate"], seconds=time.time() - t0)
+        if not quiet:
+            accs = " ".join(f"{k} {100 * r[k]['accuracy']:.1f}" for k in sets)
+            print(f"[{cfg['model']} seed {cfg['seed']}] {accs}; prediction changes {100 * r['invariance_rate']:.1f}% "
+                  f"({time.time() - t0:.0f}s)", file=sys.stderr)
+    with open(os.path.join(out, "metrics.json"), "w") as f:
+        json.dump(dict(per_digit=per_digit or DEFAULT_PER_DIGIT, test_digits=len(sets["clean"]["labels"]),
+                       runs=results), f, indent=2)
+    plot(results, os.path.join(out, "accuracy_vs_magnitude.png"))
+    return results
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    per_digit = dict(zip(transforms.FAMILIES, args.per_digit)) if args.per_digit else None
+    evaluate_runs(args.runs, args.out, args.eval_samples, args.eval_seed, per_digit, args.test_limit, args.batch,
+                  args.device, args.quiet)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

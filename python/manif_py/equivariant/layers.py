@@ -1,0 +1,158 @@
+"""Layers on the affine group R^2 x| H, H in {SO(2), SL(2), GL+(2)}.
+
+Feature maps on the group are tensors (B, C, G, H, W): G indexes the group
+samples h_1..h_G the layer was evaluated at. Every layer takes its samples as
+arguments (the model owns them), so the output samples of one layer are the
+input samples of the next by construction.
+
+Kernel grid convention (shared with ``manif_py.decomp``): the k x k points
+y = (col, row) coordinates in linspace(-1, 1, k); index row * k + col, which is
+how conv2d lays out a weight's last two axes.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .. import decomp_torch
+from .siren import SirenKernel
+
+# Length of the chart features per group: p-coordinates + (cos, sin) of the rotation angle.
+CHART_FEATURES = {"SO2": 2, "SL2": 4, "GL2": 5}
+
+
+class LiftingConv(nn.Module):
+    """(f * k)(x, h_i) = sum_y f(x + y) k(h_i^-1 y) |det h_i^-1|.
+
+    The SIREN kernel k: R^2 -> R^(C_out x C_in) is evaluated on the grid moved by
+    each h_i^-1, zeroed where h_i^-1 y leaves the support [-1, 1]^2, and stacked
+    into one conv2d weight (C_out * M, C_in, k, k).
+
+    forward(x (B, C_in, H, W), h_out_inv (M, 2, 2)) -> (B, C_out, M, H', W').
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 5, padding: int | None = None,
+                 siren_width: int = 60, siren_layers: int = 3, w0: float = 10.0):
+        super().__init__()
+        if kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError(f"argument 'kernel_size' must be an odd positive integer, got {kernel_size}")
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
+        self.padding = kernel_size // 2 if padding is None else padding
+        self.kernel = SirenKernel(2, in_channels, out_channels, kernel_size * kernel_size, siren_width, siren_layers, w0)
+        self.register_buffer("grid", decomp_torch.kernel_grid(kernel_size), persistent=False)
+
+    def weight(self, h_out_inv: torch.Tensor) -> torch.Tensor:
+        """The conv2d weight (C_out * M, C_in, k, k) for the output samples' inverses (M, 2, 2)."""
+        M, k = h_out_inv.shape[0], self.kernel_size
+        h = h_out_inv.to(torch.float64)
+        points = torch.einsum("mij,yj->myi", h, self.grid.to(h))                # (M, k*k, 2)
+        inside = (points.abs() <= 1.0 + 1e-6).all(-1)                          # (M, k*k)
+        scale = torch.linalg.det(h).abs()                                      # |det h_i^-1|
+        dtype = self.kernel.readout.weight.dtype
+        values = self.kernel(points.to(dtype))                                 # (M, k*k, C_out, C_in)
+        values = values * (inside.to(dtype) * scale.to(dtype)[:, None])[..., None, None]
+        w = values.permute(2, 0, 3, 1)                                          # (C_out, M, C_in, k*k)
+        return w.reshape(self.out_channels * M, self.in_channels, k, k)
+
+    def forward(self, x: torch.Tensor, h_out_inv: torch.Tensor) -> torch.Tensor:
+        out = F.conv2d(x, self.weight(h_out_inv), padding=self.padding)
+        return out.unflatten(1, (self.out_channels, h_out_inv.shape[0]))
+
+
+class GroupConv(nn.Module):
+    """(f * k)(x, h_i) = 1/K sum_j w_j sum_y f(x + y, h~_j) k(h_i^-1 y, xi^-1(h_i^-1 h~_j)).
+
+    A Monte Carlo estimate of the integral over H with the K input samples h~_j
+    and Haar weights w_j = 1 / |det h~_j|. The SIREN kernel reads the moved grid
+    point and the chart coordinates of h_i^-1 h~_j (``pairwise`` inputs); the
+    result is one conv2d weight (C_out * M, C_in * K, k, k) over the input
+    folded to (B, C_in * K, H, W).
+
+    forward(x (B, C_in, K, H, W), inputs (M, K, k*k, 2 + c), mask (M, k*k), weights (K,))
+    -> (B, C_out, M, H', W').
+    """
+
+    def __init__(self, group: str, in_channels: int, out_channels: int, kernel_size: int = 5,
+                 padding: int | None = None, siren_width: int = 60, siren_layers: int = 3, w0: float = 10.0):
+        super().__init__()
+        if kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError(f"argument 'kernel_size' must be an odd positive integer, got {kernel_size}")
+        self.group = group
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
+        self.padding = kernel_size // 2 if padding is None else padding
+        self.kernel = SirenKernel(2 + CHART_FEATURES[group], in_channels, out_channels, kernel_size * kernel_size,
+                                  siren_width, siren_layers, w0)
+
+    def weight(self, inputs: torch.Tensor, mask: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        M, K, kk, _ = inputs.shape
+        dtype = self.kernel.readout.weight.dtype
+        values = self.kernel(inputs.to(dtype))                                 # (M, K, k*k, C_out, C_in)
+        factor = mask.to(dtype)[:, None, :] * (weights.to(dtype) / K)[None, :, None]
+        values = values * factor[..., None, None]
+        w = values.permute(3, 0, 4, 1, 2)                                       # (C_out, M, C_in, K, k*k)
+        return w.reshape(self.out_channels * M, self.in_channels * K, self.kernel_size, self.kernel_size)
+
+    def forward(self, x: torch.Tensor, inputs: torch.Tensor, mask: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        M = inputs.shape[0]
+        out = F.conv2d(x.flatten(1, 2), self.weight(inputs, mask, weights), padding=self.padding)
+        return out.unflatten(1, (self.out_channels, M))
+
+
+class GroupLayerNorm(nn.Module):
+    """Normalises each sample over (C, G, H, W), then a per-channel affine map.
+
+    Statistics pooled over the group axis do not change when the group samples
+    are permuted, so the layer commutes with the group action.
+    """
+
+    def __init__(self, channels: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = x.mean(dim=(1, 2, 3, 4), keepdim=True)
+        var = x.var(dim=(1, 2, 3, 4), keepdim=True, unbiased=False)
+        x = (x - mean) * torch.rsqrt(var + self.eps)
+        return x * self.weight.view(1, -1, 1, 1, 1) + self.bias.view(1, -1, 1, 1, 1)
+
+
+class SpatialPool(nn.Module):
+    """2D max or average pooling of every (channel, group sample) plane: (B, C, G, H, W) -> (B, C, G, H/s, W/s)."""
+
+    def __init__(self, kernel_size: int = 2, mode: str = "max"):
+        super().__init__()
+        if mode not in ("max", "avg"):
+            raise ValueError(f"argument 'mode' must be 'max' or 'avg', got {mode!r}")
+        self.kernel_size, self.mode = kernel_size, mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pool = F.max_pool2d if self.mode == "max" else F.avg_pool2d
+        B, C, G = x.shape[:3]
+        return pool(x.flatten(0, 2), self.kernel_size).unflatten(0, (B, C, G))
+
+
+class GroupPool(nn.Module):
+    """Max or mean over the group axis: (B, C, G, H, W) -> (B, C, H, W), invariant to the sample order."""
+
+    def __init__(self, mode: str = "max"):
+        super().__init__()
+        if mode not in ("max", "mean"):
+            raise ValueError(f"argument 'mode' must be 'max' or 'mean', got {mode!r}")
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.amax(dim=2) if self.mode == "max" else x.mean(dim=2)
+
+
+class InvariantProjection(nn.Module):
+    """Global max over group and space: (B, C, G, H, W) -> (B, C), invariant to the affine group."""
+
+    def __init__(self, group_mode: str = "max"):
+        super().__init__()
+        self.group_pool = GroupPool(group_mode)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.group_pool(x).amax(dim=(2, 3))

@@ -1,0 +1,205 @@
+"""Affine-equivariant digit classifiers and the plain CNN they are compared with.
+
+``EquivariantNet`` is lifting conv -> group convs on R^2 x| H with group layer
+norm, GELU and 2x2 spatial pooling, then a global max over group and space
+(invariant to H and to translations) and a linear classifier.
+
+Group samples. In training every forward pass draws fresh samples for every
+layer from ``sample_generator`` (a torch.Generator the training loop seeds and
+checkpoints; DDP ranks seeded alike draw the same samples). In eval mode the
+model uses fixed samples set by :meth:`EquivariantNet.fix_samples`
+(default: equidistant rotations with SPD factors drawn from seed 0).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import groups
+from .layers import GroupConv, GroupLayerNorm, InvariantProjection, LiftingConv, SpatialPool
+
+
+def check_images(x, in_channels: int, name: str = "x") -> torch.Tensor:
+    """Validates a batch of images: (B, C, H, W) (or (B, H, W) when C = 1), finite floats, B >= 1."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"argument '{name}' must be a torch.Tensor of shape (B, {in_channels}, H, W), got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"argument '{name}' must be a float tensor of shape (B, {in_channels}, H, W), got {x.dtype}")
+    if x.ndim == 3 and in_channels == 1:
+        x = x[:, None]
+    if x.ndim != 4 or x.shape[1] != in_channels:
+        raise ValueError(f"argument '{name}' must have shape (B, {in_channels}, H, W), got {tuple(x.shape)}")
+    if x.shape[0] == 0:
+        raise ValueError(f"argument '{name}' must have shape (B, {in_channels}, H, W) with B >= 1, got an empty batch")
+    if x.shape[2] < 4 or x.shape[3] < 4:
+        raise ValueError(f"argument '{name}' must have shape (B, {in_channels}, H, W) with H, W >= 4, got {tuple(x.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"argument '{name}' must be finite (no NaN or inf)")
+    return x
+
+
+class EquivariantNet(nn.Module):
+    """Affine-equivariant classifier on R^2 x| H, H = SO(2), SL(2) or GL+(2).
+
+    forward(x (B, 1, H, W)) -> logits (B, num_classes). H and W must be
+    divisible by 2^(len(channels) - 1) for the pooling to commute with 90-degree
+    rotations (exact equivariance tests).
+
+    Args:
+      group: "SO2", "SL2" or "GL2".
+      channels: output channels of the lifting layer and of each group conv.
+      num_samples: group samples per layer in training (M = K).
+      spd_std: std of the SPD factor's p-coordinates of the samples (not for SO2).
+      eval_samples / eval_rotation / eval_seed / eval_spd_std: the fixed samples of eval mode.
+    """
+
+    def __init__(self, group: str = "GL2", in_channels: int = 1, channels=(16, 16, 16), num_samples: int = 8,
+                 kernel_size: int = 5, spd_std: float = 0.1, pool: str = "max", siren_width: int = 60,
+                 siren_layers: int = 3, w0: float = 10.0, num_classes: int = 10, eval_samples: int | None = None,
+                 eval_rotation: str = "equidistant", eval_seed: int = 0, eval_spd_std: float | None = None):
+        super().__init__()
+        self.group = groups.check_group(group)
+        channels = tuple(int(c) for c in channels)
+        if len(channels) < 1 or min(channels) < 1:
+            raise ValueError(f"argument 'channels' must be a non-empty list of positive ints, got {channels}")
+        if num_samples < 1:
+            raise ValueError(f"argument 'num_samples' must be >= 1, got {num_samples}")
+        self.in_channels, self.channels, self.kernel_size = in_channels, channels, kernel_size
+        self.num_samples, self.spd_std = num_samples, float(spd_std)
+        kw = dict(siren_width=siren_width, siren_layers=siren_layers, w0=w0)
+        self.lift = LiftingConv(in_channels, channels[0], kernel_size, **kw)
+        self.convs = nn.ModuleList(GroupConv(group, channels[i - 1], channels[i], kernel_size, **kw)
+                                   for i in range(1, len(channels)))
+        self.norms = nn.ModuleList(GroupLayerNorm(c) for c in channels)
+        self.pool = SpatialPool(2, pool)
+        self.project = InvariantProjection("max")
+        self.classifier = nn.Linear(channels[-1], num_classes)
+        self.sample_generator = torch.Generator()
+        self.sample_generator.manual_seed(0)
+        self._eval_cache = None
+        self._eval_samples = None
+        self.fix_samples(eval_samples or num_samples, eval_seed, eval_rotation, eval_spd_std)
+
+    # ---------------------------------------------------------------- samples
+    @property
+    def num_layers(self) -> int:
+        return len(self.channels)
+
+    def draw_samples(self, num_samples: int, seed: int, rotation: str = "haar", spd_std: float | None = None,
+                     offset: float = 0.0, device=None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """One (g, g_inv) pair of (num_samples, 2, 2) float64 tensors per layer, deterministic in ``seed``."""
+        std = self.spd_std if spd_std is None else float(spd_std)
+        if rotation == "equidistant":
+            # Every layer shares the same rotations (so a rotation of the input permutes
+            # all layers alike); only the SPD factors differ between layers.
+            return [groups.sample(self.group, num_samples, groups.layer_seed(seed, l), std, "equidistant", offset, device)
+                    for l in range(self.num_layers)]
+        return [groups.sample(self.group, num_samples, groups.layer_seed(seed, l), std, rotation, offset, device)
+                for l in range(self.num_layers)]
+
+    def fix_samples(self, num_samples: int, seed: int = 0, rotation: str = "equidistant",
+                    spd_std: float | None = None, offset: float = 0.0) -> None:
+        """Sets the fixed samples used in eval mode."""
+        if num_samples < 1:
+            raise ValueError(f"argument 'num_samples' must be >= 1, got {num_samples}")
+        self._eval_samples = self.draw_samples(num_samples, seed, rotation, spd_std, offset)
+        self._eval_cache = None
+
+    def _kernel_inputs(self, samples, device):
+        """Per layer: h_out_inv for the lifting layer, pairwise inputs for the group convs."""
+        lift_inv = samples[0][1].to(device)
+        pairs = []
+        for l in range(1, self.num_layers):
+            h_in = samples[l - 1][0]
+            h_out_inv = samples[l][1]
+            inputs, mask, weights = groups.pairwise(self.group, h_out_inv.to(device), h_in.to(device), self.kernel_size)
+            pairs.append((inputs.to(device), mask.to(device), weights.to(device)))
+        return lift_inv, pairs
+
+    def _current_inputs(self, device):
+        if self.training:
+            seed = int(torch.randint(0, 2**62, (1,), generator=self.sample_generator).item())
+            return self._kernel_inputs(self.draw_samples(self.num_samples, seed), device)
+        if self._eval_cache is None or self._eval_cache[0].device != torch.device(device):
+            self._eval_cache = self._kernel_inputs(self._eval_samples, device)
+        return self._eval_cache
+
+    # ---------------------------------------------------------------- forward
+    def features(self, x: torch.Tensor, return_all: bool = False):
+        """Group feature maps: the last (B, C, G, h, w), or the list of every layer's output."""
+        x = check_images(x, self.in_channels)
+        lift_inv, pairs = self._current_inputs(x.device)
+        outs = []
+        h = F.gelu(self.norms[0](self.lift(x, lift_inv)))
+        for l, conv in enumerate(self.convs, start=1):
+            h = self.pool(h)
+            outs.append(h)
+            h = F.gelu(self.norms[l](conv(h, *pairs[l - 1])))
+        outs.append(h)
+        return outs if return_all else h
+
+    def invariant_features(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C) features invariant to the group: global max over group and space."""
+        return self.project(self.features(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.invariant_features(x))
+
+
+class PlainCNN(nn.Module):
+    """The affNIST literature's CNN baseline: two 5x5 conv + ReLU + 2x2 max-pool stages and a
+    fully connected head, sized to a parameter budget by its hidden width.
+
+    forward(x (B, 1, S, S)) -> logits (B, num_classes); S = ``image_size``, divisible by 4.
+    """
+
+    def __init__(self, in_channels: int = 1, channels=(16, 32), hidden: int = 16, num_classes: int = 10,
+                 image_size: int = 40):
+        super().__init__()
+        if image_size % 4:
+            raise ValueError(f"argument 'image_size' must be divisible by 4, got {image_size}")
+        c1, c2 = channels
+        self.in_channels, self.image_size = in_channels, image_size
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels, c1, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten())
+        self.head = nn.Sequential(nn.Linear(c2 * (image_size // 4) ** 2, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))
+
+    @classmethod
+    def for_budget(cls, budget: int, in_channels: int = 1, channels=(16, 32), num_classes: int = 10,
+                   image_size: int = 40) -> "PlainCNN":
+        """The CNN whose hidden width brings its parameter count closest to ``budget``."""
+        c1, c2 = channels
+        fixed = in_channels * c1 * 25 + c1 + c1 * c2 * 25 + c2 + num_classes
+        per_hidden = c2 * (image_size // 4) ** 2 + 1 + num_classes
+        hidden = max(1, round((budget - fixed) / per_hidden))
+        return cls(in_channels, channels, hidden, num_classes, image_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = check_images(x, self.in_channels)
+        if x.shape[-2:] != (self.image_size, self.image_size):
+            raise ValueError(f"argument 'x' must have shape (B, {self.in_channels}, {self.image_size}, "
+                             f"{self.image_size}), got {tuple(x.shape)}")
+        return self.head(self.body(x))
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+MODEL_NAMES = ("cnn", "so2", "sl2", "gl2")
+
+
+def build_model(name: str, **config) -> nn.Module:
+    """``name`` in {cnn, so2, sl2, gl2}. Equivariant models take EquivariantNet's keywords; the CNN is
+    sized to the parameter count of the GL+(2) model built from the same keywords."""
+    if name not in MODEL_NAMES:
+        raise ValueError(f"argument 'name' must be one of {MODEL_NAMES}, got {name!r}")
+    if name == "cnn":
+        budget = count_parameters(EquivariantNet("GL2", **config))
+        return PlainCNN.for_budget(budget, in_channels=config.get("in_channels", 1),
+                                   num_classes=config.get("num_classes", 10))
+    return EquivariantNet(name.upper(), **config)
