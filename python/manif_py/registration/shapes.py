@@ -89,8 +89,8 @@ class Box:
         nrm[rows, axis] = sign
         return pts, nrm
 
-    def inside(self, x):
-        return (np.abs(x) < self.h - INSIDE_TOL).all(axis=1)
+    def inside(self, x, tol=INSIDE_TOL):
+        return (np.abs(x) < self.h - tol).all(axis=1)
 
     def mesh(self, res=None):
         v = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float) * self.h
@@ -150,11 +150,11 @@ class Revolved:
         pts = np.stack([rho * c, rho * s, z], axis=1)
         return pts, nrm
 
-    def inside(self, x):
+    def inside(self, x, tol=INSIDE_TOL):
         z = x[:, 2]
-        within = (z > self.z[0] + INSIDE_TOL) & (z < self.z[-1] - INSIDE_TOL)
+        within = (z > self.z[0] + tol) & (z < self.z[-1] - tol)
         rho = np.hypot(x[:, 0], x[:, 1])
-        return within & (rho < np.interp(z, self.z, self.r) - INSIDE_TOL)
+        return within & (rho < np.interp(z, self.z, self.r) - tol)
 
     def mesh(self, res=48):
         th = np.arange(res) * (TWO_PI / res)
@@ -177,7 +177,15 @@ class Revolved:
                 faces.append(tri if end == 0 else tri[:, [0, 2, 1]])
         if extra:
             v = np.concatenate([v, np.array(extra)])
-        return v, np.concatenate(faces).astype(np.int64)
+        f = np.concatenate(faces).astype(np.int64)
+        # a zero-radius ring is one point (a tip): weld it so the mesh stays closed
+        remap = np.arange(len(v))
+        for i in np.flatnonzero(self.r == 0.0):
+            remap[i * res : (i + 1) * res] = i * res
+        f = remap[f]
+        f = f[(f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 2] != f[:, 0])]
+        used, f = np.unique(f, return_inverse=True)
+        return v[used], f.reshape(-1, 3).astype(np.int64)
 
 
 class Superquadric:
@@ -238,8 +246,8 @@ class Superquadric:
             have += int(keep.sum())
         return np.concatenate(out_p)[:n], np.concatenate(out_n)[:n]
 
-    def inside(self, x):
-        return self._F(x) < 1.0 - INSIDE_TOL
+    def inside(self, x, tol=INSIDE_TOL):
+        return self._F(x) < 1.0 - tol
 
     def mesh(self, res=32):
         d = _uv_sphere_dirs(res)
@@ -271,9 +279,9 @@ class Torus:
         centre = np.stack([self.R * np.cos(u), self.R * np.sin(u), np.zeros(n)], 1)
         return centre + self.r * nrm, nrm
 
-    def inside(self, x):
+    def inside(self, x, tol=INSIDE_TOL):
         rho = np.hypot(x[:, 0], x[:, 1])
-        return (rho - self.R) ** 2 + x[:, 2] ** 2 < (self.r - INSIDE_TOL) ** 2
+        return (rho - self.R) ** 2 + x[:, 2] ** 2 < (self.r - tol) ** 2
 
     def mesh(self, res=32):
         u = np.arange(2 * res) * (TWO_PI / (2 * res))
@@ -329,12 +337,12 @@ class Prism:
         nrm[cap, 2] = np.where(top[cap], 1.0, -1.0)
         return pts, nrm
 
-    def inside(self, x):
+    def inside(self, x, tol=INSIDE_TOL):
         ang = np.mod(np.arctan2(x[:, 1], x[:, 0]), TWO_PI)
         i = (np.searchsorted(self.angles, ang, side="right") - 1) % len(self.poly)
         rel = x[:, :2] - self.poly[i]
         cross = self.edge[i, 0] * rel[:, 1] - self.edge[i, 1] * rel[:, 0]
-        return (cross > INSIDE_TOL * self.elen[i]) & (np.abs(x[:, 2]) < self.h - INSIDE_TOL)
+        return (cross > tol * self.elen[i]) & (np.abs(x[:, 2]) < self.h - tol)
 
     def mesh(self, res=None):
         K = len(self.poly)
@@ -415,11 +423,12 @@ class Solid:
         return f"{self.family}:{body}" + (f" - {cut}" if cut else "")
 
     def contains(self, x: np.ndarray) -> np.ndarray:
-        """Bool mask of points (M, 3), in part units, strictly inside the solid."""
+        """Bool mask of points (M, 3), in part units, strictly inside the solid: strictly
+        inside an added part and not in a subtracted part or on its boundary."""
         added = np.zeros(len(x), dtype=bool)
         cut = np.zeros(len(x), dtype=bool)
         for pl in self.parts:
-            inside = pl.part.inside(pl.to_local(x))
+            inside = pl.part.inside(pl.to_local(x), -INSIDE_TOL if pl.subtract else INSIDE_TOL)
             if pl.subtract:
                 cut |= inside
             else:
