@@ -46,7 +46,8 @@ Arr<S> read_array(py::handle h, const std::string& fn, const char* name, const s
   const S* p = a.data();
   const py::ssize_t n = a.size();
   for (py::ssize_t i = 0; i < n; ++i)
-    if (!std::isfinite(p[i])) throw py::value_error(fn + ": argument '" + name + "' contains NaN or inf");
+    if (!std::isfinite(p[i]))
+      throw py::value_error(fn + ": argument '" + name + "' (shape " + want + ") contains NaN or inf");
   return a;
 }
 

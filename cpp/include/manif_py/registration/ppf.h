@@ -14,7 +14,9 @@ constexpr int ppf_feature_dim = 10;
 template <class S>
 inline S vector_angle(const Eigen::Matrix<S, 3, 1>& a, const Eigen::Matrix<S, 3, 1>& b) {
   using std::atan2;
-  return atan2(a.cross(b).norm(), a.dot(b));
+  // "+ 0" turns a -0 dot product (a zero offset d against a normal with negative
+  // components) into +0, so the self pair reads angle 0 rather than pi.
+  return atan2(a.cross(b).norm(), a.dot(b) + S(0));
 }
 
 /// Fills idx (k) and feats (k x 10) for point i. Neighbours beyond the radius are
