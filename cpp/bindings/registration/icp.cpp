@@ -83,7 +83,8 @@ py::dict icp_impl(py::handle srch, py::handle tgth, py::handle nh, py::handle in
   const SE3<double> init = read_init(inith, fn);
   Arr<S> normals;
   const bool need_normals = opt.method == rg::IcpMethod::PointToPlane;
-  if (need_normals && !nh.is_none()) normals = read_array<S>(nh, fn, "tgt_normals", {M, 3}, "(M, 3) = " + std::string("(") + std::to_string(M) + ", 3) like 'tgt'");
+  const bool given_normals = need_normals && !nh.is_none();
+  if (given_normals) normals = read_array<S>(nh, fn, "tgt_normals", {M, 3}, "(M, 3) = " + std::string("(") + std::to_string(M) + ", 3) like 'tgt'");
   rg::IcpResult res;
   {
     py::gil_scoped_release release;
@@ -91,7 +92,7 @@ py::dict icp_impl(py::handle srch, py::handle tgth, py::handle nh, py::handle in
     std::vector<S> est;
     const S* pn = nullptr;
     if (need_normals) {
-      if (normals) {
+      if (given_normals) {
         pn = normals.data();
       } else {  // no normals given: PCA over 16 neighbours (sign does not matter here)
         est.resize(static_cast<size_t>(3 * M));
