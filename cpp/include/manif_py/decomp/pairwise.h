@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "groups.h"
 
@@ -46,19 +47,20 @@ constexpr int chart_feature_count(Group g) { return 2 + p_dim(g); }
 /// point (x = col coordinate, y = row coordinate).
 inline double grid_coord(int i, int k) { return k == 1 ? -1.0 : -1.0 + 2.0 * double(i) / double(k - 1); }
 
-/// Writes the rows [i_begin, i_end) of the output: inputs (M, K, k*k, 2 + c),
-/// mask (M, k*k). h_out_inv (M, 2, 2) and h_in (K, 2, 2) are row-major and validated.
-template <class S>
-inline void pairwise_rows(Group grp, const double* h_out_inv, const double* h_in, int64_t K, int k, int64_t i_begin,
-                          int64_t i_end, S* inputs, bool* mask) {
+/// Writes the rows [i_begin, i_end) of the output: inputs (M, K, k*k, 2 + C),
+/// mask (M, k*k). h_out_inv (M, 2, 2) and h_in (K, 2, 2) are row-major and
+/// validated. C (the chart feature count) is a template argument so that the
+/// store loop, which dominates the cost, is unrolled.
+template <int C, class S>
+inline void pairwise_rows_fixed(Group grp, const double* h_out_inv, const double* h_in, int64_t K, int k,
+                                int64_t i_begin, int64_t i_end, S* inputs, bool* mask) {
+  constexpr int width = 2 + C;
   const int kk = k * k;
-  const int c = chart_feature_count(grp);
-  const int width = 2 + c;
+  std::vector<S> pts(size_t(2 * kk));
   double feats[8];
   for (int64_t i = i_begin; i < i_end; ++i) {
     const double* A = h_out_inv + 4 * i;
     // h_i^-1 y for the k*k grid points.
-    S* row0 = inputs + i * K * kk * width;
     for (int r = 0; r < k; ++r) {
       const double yy = grid_coord(r, k);
       for (int col = 0; col < k; ++col) {
@@ -66,23 +68,37 @@ inline void pairwise_rows(Group grp, const double* h_out_inv, const double* h_in
         const double px = A[0] * xx + A[1] * yy, py = A[2] * xx + A[3] * yy;
         const int y = r * k + col;
         mask[i * kk + y] = std::abs(px) <= 1.0 + 1e-6 && std::abs(py) <= 1.0 + 1e-6;
-        row0[y * width] = S(px);
-        row0[y * width + 1] = S(py);
+        pts[size_t(2 * y)] = S(px);
+        pts[size_t(2 * y + 1)] = S(py);
       }
     }
+    S* row = inputs + i * K * kk * width;
     for (int64_t j = 0; j < K; ++j) {
       const double* Bj = h_in + 4 * j;
       Mat<double, 2> g;
       g << A[0] * Bj[0] + A[1] * Bj[2], A[0] * Bj[1] + A[1] * Bj[3],  //
           A[2] * Bj[0] + A[3] * Bj[2], A[2] * Bj[1] + A[3] * Bj[3];
       chart_features(grp, g, feats);
-      S* out = row0 + j * kk * width;
-      for (int y = 0; y < kk; ++y) {
-        S* o = out + y * width;
-        if (j > 0) o[0] = row0[y * width], o[1] = row0[y * width + 1];
-        for (int f = 0; f < c; ++f) o[2 + f] = S(feats[f]);
+      S f[C];
+      for (int q = 0; q < C; ++q) f[q] = S(feats[q]);
+      S* out = row + j * kk * width;
+      const S* p = pts.data();
+      for (int y = 0; y < kk; ++y, out += width) {
+        out[0] = p[2 * y];
+        out[1] = p[2 * y + 1];
+        for (int q = 0; q < C; ++q) out[2 + q] = f[q];
       }
     }
+  }
+}
+
+template <class S>
+inline void pairwise_rows(Group grp, const double* h_out_inv, const double* h_in, int64_t K, int k, int64_t i_begin,
+                          int64_t i_end, S* inputs, bool* mask) {
+  switch (chart_feature_count(grp)) {
+    case 2: return pairwise_rows_fixed<2, S>(grp, h_out_inv, h_in, K, k, i_begin, i_end, inputs, mask);
+    case 4: return pairwise_rows_fixed<4, S>(grp, h_out_inv, h_in, K, k, i_begin, i_end, inputs, mask);
+    default: return pairwise_rows_fixed<5, S>(grp, h_out_inv, h_in, K, k, i_begin, i_end, inputs, mask);
   }
 }
 
