@@ -59,7 +59,7 @@ IcpResult icp(const S* src, int64_t n_src, const KdTree<S>& tree, const S* tgt, 
   res.pose = init;
   const double max_d2 = opt.max_distance * opt.max_distance;
   const S bound = std::isfinite(max_d2) ? S(max_d2) : std::numeric_limits<S>::infinity();
-  std::vector<int64_t> match(static_cast<size_t>(n_src));
+  std::vector<int64_t> match(static_cast<size_t>(n_src), -1);
   std::vector<S> dist2(static_cast<size_t>(n_src));
 
   // Nearest target point of every transformed source point (in parallel; the
@@ -71,7 +71,9 @@ IcpResult icp(const S* src, int64_t n_src, const KdTree<S>& tree, const S* tgt, 
       const Vec3 p = R * Eigen::Map<const Eigen::Matrix<S, 3, 1>>(src + 3 * i).template cast<double>() + t;
       const Eigen::Matrix<S, 3, 1> q = p.cast<S>();
       S d2;
-      match[i] = tree.nearest(q.data(), d2, bound);
+      // The last match seeds the search: once the pose settles it is usually
+      // still the nearest, and its distance prunes almost the whole tree.
+      match[i] = tree.nearest(q.data(), d2, bound, match[i]);
       dist2[i] = d2;
     });
   };

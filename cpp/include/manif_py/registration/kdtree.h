@@ -60,6 +60,8 @@ class KdTree {
     for (int64_t i = 0; i < n; ++i)
       for (int c = 0; c < 3; ++c) pts_[3 * i + c] = pts[3 * order_[i] + c];
     src_ = nullptr;
+    rank_.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) rank_[static_cast<size_t>(order_[i])] = i;
   }
 
   int64_t size() const { return n_; }
@@ -69,16 +71,23 @@ class KdTree {
   /// idx receives original point indices.
   int knn(const S* q, int k, int64_t* idx, S* d2, S max_d2 = std::numeric_limits<S>::infinity()) const {
     KnnHeap<S> heap(k, idx, d2, max_d2);
-    if (n_ > 0) search(0, q, heap);
+    if (n_ > 0) start_search(q, heap);
     return heap.count;
   }
 
   /// Nearest point only (the ICP inner loop); returns -1 if none below max_d2.
-  int64_t nearest(const S* q, S& d2, S max_d2 = std::numeric_limits<S>::infinity()) const {
+  /// `hint` (a point index, or -1) seeds the search with a good candidate, such
+  /// as the previous ICP iteration's match: its distance bounds the descent.
+  int64_t nearest(const S* q, S& d2, S max_d2 = std::numeric_limits<S>::infinity(), int64_t hint = -1) const {
     int64_t i = -1;
     S d = max_d2;
     KnnHeap<S> heap(1, &i, &d, max_d2);
-    if (n_ > 0) search(0, q, heap);
+    if (hint >= 0 && hint < n_) {
+      const S* p = pts_.data() + 3 * rank_[static_cast<size_t>(hint)];
+      const S dx = p[0] - q[0], dy = p[1] - q[1], dz = p[2] - q[2];
+      heap.push(hint, dx * dx + dy * dy + dz * dz);
+    }
+    if (n_ > 0) start_search(q, heap);
     d2 = d;
     return heap.count ? i : -1;
   }
@@ -120,7 +129,15 @@ class KdTree {
     return id;
   }
 
-  void search(int32_t id, const S* q, KnnHeap<S>& heap) const {
+  void start_search(const S* q, KnnHeap<S>& heap) const {
+    S off[3] = {S(0), S(0), S(0)};
+    search(0, q, heap, S(0), off);
+  }
+
+  /// `rd` is the squared distance from q to the node's cell as bounded by the
+  /// splits crossed so far, `off` its per-axis parts (incremental distance,
+  /// Arya & Mount): far cells are pruned on the full distance, not one axis.
+  void search(int32_t id, const S* q, KnnHeap<S>& heap, S rd, S* off) const {
     const Node& nd = nodes_[static_cast<size_t>(id)];
     if (nd.left < 0) {
       const S* p = pts_.data() + 3 * nd.begin;
@@ -131,17 +148,24 @@ class KdTree {
       return;
     }
     // Left holds coordinates <= split, right >= split: visit the near side first,
-    // the far side only if the splitting plane is closer than the k-th best.
+    // the far side only if its cell is closer than the k-th best.
     const S diff = q[nd.dim] - nd.split;
     const int32_t near_child = diff < S(0) ? nd.left : nd.right;
     const int32_t far_child = diff < S(0) ? nd.right : nd.left;
-    search(near_child, q, heap);
-    if (diff * diff < heap.worst()) search(far_child, q, heap);
+    search(near_child, q, heap, rd, off);
+    const S old = off[nd.dim];
+    const S far_rd = rd - old * old + diff * diff;
+    if (far_rd < heap.worst()) {
+      off[nd.dim] = diff;
+      search(far_child, q, heap, far_rd, off);
+      off[nd.dim] = old;
+    }
   }
 
   int64_t n_ = 0;
   const S* src_ = nullptr;
   std::vector<int64_t> order_;
+  std::vector<int64_t> rank_;  // original index -> position in tree order
   std::vector<S> pts_;
   std::vector<Node> nodes_;
 };
