@@ -177,3 +177,20 @@ def test_bad_input():
     check(lambda: K.add_s(p, np.zeros(6), np.r_[0, 0, 0, 0, 0, 0, 1.0], 1.0), ValueError, "'pose_est'", "(7,)")
     check(lambda: K.add_s(p, np.r_[0, 0, 0, 0, 0, 0, 1.0], np.r_[0, 0, 0, 0, 0, 0, 1.0], 0.0), ValueError,
           "'diameter'")
+
+
+def test_thread_setting_gives_identical_results():
+    rng = np.random.default_rng(7)
+    q, r = rng.normal(size=(3000, 3)), rng.normal(size=(4000, 3))
+    before = K.get_num_threads()
+    try:
+        K.set_num_threads(1)
+        assert K.get_num_threads() == 1
+        one = K.knn(q, r, 4)
+        K.set_num_threads(2)
+        two = K.knn(q, r, 4)
+    finally:
+        K.set_num_threads(0 if before > 2 else before)
+    np.testing.assert_array_equal(one[0], two[0])
+    with pytest.raises(ValueError, match="'n'"):
+        K.set_num_threads(-1)

@@ -32,6 +32,8 @@ __all__ = [
     "icp",
     "chamfer",
     "add_s",
+    "set_num_threads",
+    "get_num_threads",
 ]
 
 
@@ -235,3 +237,14 @@ def add_s(src_model, pose_est, pose_gt, diameter: float) -> dict:
         ``success`` (add_s < 0.1 diameter, the usual threshold).
     """
     return _C.add_s(src_model, pose_est, pose_gt, float(diameter))
+
+
+def set_num_threads(n: int) -> None:
+    """Threads for these kernels (0 = all cores). Separate from ``manif_py.set_num_threads``:
+    each extension module keeps its own setting."""
+    _C.set_num_threads(int(n))
+
+
+def get_num_threads() -> int:
+    """Threads the kernels of this module use."""
+    return _C.get_num_threads()
