@@ -166,3 +166,19 @@ def test_bad_input(model):
     check(ValueError, ["'max_correspondence_distance'"], max_correspondence_distance=-1.0)
     check(ValueError, ["'max_iterations'"], max_iterations=-1)
     check(TypeError, ["'src'"], src="points")
+
+
+def test_result_does_not_depend_on_thread_count(model):
+    tgt, normals = model
+    rng = np.random.default_rng(5)
+    truth = pose_of(15.0, rng)
+    src = apply_inverse(truth, sample_object(rng, 5000)[0])
+    try:
+        K.set_num_threads(1)
+        one = K.icp(src, tgt, normals, tolerance=0.0, max_iterations=10)
+        K.set_num_threads(2)
+        two = K.icp(src, tgt, normals, tolerance=0.0, max_iterations=10)
+    finally:
+        K.set_num_threads(0)
+    np.testing.assert_array_equal(one["pose"], two["pose"])
+    assert one["inlier_rmse"] == two["inlier_rmse"]

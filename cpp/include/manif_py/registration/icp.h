@@ -62,48 +62,67 @@ IcpResult icp(const S* src, int64_t n_src, const KdTree<S>& tree, const S* tgt, 
   std::vector<int64_t> match(static_cast<size_t>(n_src), -1);
   std::vector<S> dist2(static_cast<size_t>(n_src));
 
-  // Nearest target point of every transformed source point (in parallel; the
-  // sums below run serially in a fixed order, so results are deterministic).
-  const auto correspond = [&](const SE3<double>& T) {
+  // The source is cut into a fixed number of blocks, each searched and summed
+  // on one thread; the block sums are then added in order, so the result does
+  // not depend on the thread count.
+  const int64_t n_blocks = std::max<int64_t>(1, std::min<int64_t>(64, n_src / 256));
+  const int64_t block_len = (n_src + n_blocks - 1) / n_blocks;
+  std::vector<Mat6> H_blocks(static_cast<size_t>(n_blocks));
+  std::vector<Vec6> g_blocks(static_cast<size_t>(n_blocks));
+  std::vector<int64_t> used_blocks(static_cast<size_t>(n_blocks));
+
+  // Nearest target point of every source point under T (searches seeded with
+  // the last match: once the pose settles it is usually still the nearest, and
+  // its distance prunes almost the whole tree); with `normal_equations`, also
+  // the block's Gauss-Newton sums.
+  const auto pass = [&](const SE3<double>& T, bool normal_equations) {
     const Eigen::Matrix3d R = T.rotation();
     const Vec3 t = T.translation();
-    parallel_items(n_src, 16, [&](int64_t i) {
-      const Vec3 p = R * Eigen::Map<const Eigen::Matrix<S, 3, 1>>(src + 3 * i).template cast<double>() + t;
-      const Eigen::Matrix<S, 3, 1> q = p.cast<S>();
-      S d2;
-      // The last match seeds the search: once the pose settles it is usually
-      // still the nearest, and its distance prunes almost the whole tree.
-      match[i] = tree.nearest(q.data(), d2, bound, match[i]);
-      dist2[i] = d2;
+    parallel_items(n_blocks, 24 * block_len, [&](int64_t b) {
+      Mat6 H = Mat6::Zero();
+      Vec6 g = Vec6::Zero();
+      int64_t used = 0;
+      for (int64_t i = b * block_len, end = std::min(n_src, (b + 1) * block_len); i < end; ++i) {
+        const Vec3 p = Eigen::Map<const Eigen::Matrix<S, 3, 1>>(src + 3 * i).template cast<double>();
+        const Eigen::Matrix<S, 3, 1> Tp_s = (R * p + t).template cast<S>();
+        S d2;
+        match[i] = tree.nearest(Tp_s.data(), d2, bound, match[i]);
+        dist2[i] = d2;
+        if (!normal_equations || match[i] < 0) continue;
+        const Vec3 q = Eigen::Map<const Eigen::Matrix<S, 3, 1>>(tgt + 3 * match[i]).template cast<double>();
+        // The core's act Jacobian under right perturbation: d(T p)/d delta = [R, -R hat(p)].
+        Eigen::Matrix<double, 3, 6> J;
+        const Vec3 Tp = T.act(p, &J);
+        if (opt.method == IcpMethod::PointToPlane) {
+          const Vec3 n = Eigen::Map<const Eigen::Matrix<S, 3, 1>>(tgt_normals + 3 * match[i]).template cast<double>();
+          const double r = n.dot(Tp - q);
+          const double w = robust_weight(opt.kernel, opt.kernel_scale, std::abs(r));
+          const Vec6 Jr = J.transpose() * n;
+          H.noalias() += w * Jr * Jr.transpose();
+          g.noalias() += (w * r) * Jr;
+        } else {
+          const Vec3 r = Tp - q;
+          const double w = robust_weight(opt.kernel, opt.kernel_scale, r.norm());
+          H.noalias() += w * J.transpose() * J;
+          g.noalias() += w * J.transpose() * r;
+        }
+        ++used;
+      }
+      H_blocks[b] = H;
+      g_blocks[b] = g;
+      used_blocks[b] = used;
     });
   };
 
   for (int it = 0; it < opt.max_iterations; ++it) {
-    correspond(res.pose);
+    pass(res.pose, true);
     Mat6 H = Mat6::Zero();
     Vec6 g = Vec6::Zero();
     int64_t used = 0;
-    for (int64_t i = 0; i < n_src; ++i) {
-      if (match[i] < 0) continue;
-      const Vec3 p = Eigen::Map<const Eigen::Matrix<S, 3, 1>>(src + 3 * i).template cast<double>();
-      const Vec3 q = Eigen::Map<const Eigen::Matrix<S, 3, 1>>(tgt + 3 * match[i]).template cast<double>();
-      // The core's act Jacobian under right perturbation: d(T p)/d delta = [R, -R hat(p)].
-      Eigen::Matrix<double, 3, 6> J;
-      const Vec3 Tp = res.pose.act(p, &J);
-      if (opt.method == IcpMethod::PointToPlane) {
-        const Vec3 n = Eigen::Map<const Eigen::Matrix<S, 3, 1>>(tgt_normals + 3 * match[i]).template cast<double>();
-        const double r = n.dot(Tp - q);
-        const double w = robust_weight(opt.kernel, opt.kernel_scale, std::abs(r));
-        const Vec6 Jr = J.transpose() * n;
-        H.noalias() += w * Jr * Jr.transpose();
-        g.noalias() += (w * r) * Jr;
-      } else {
-        const Vec3 r = Tp - q;
-        const double w = robust_weight(opt.kernel, opt.kernel_scale, r.norm());
-        H.noalias() += w * J.transpose() * J;
-        g.noalias() += w * J.transpose() * r;
-      }
-      ++used;
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      H += H_blocks[b];
+      g += g_blocks[b];
+      used += used_blocks[b];
     }
     if (used < 6) break;  // too few pairs to constrain 6 degrees of freedom
     // A whisper of damping keeps symmetric targets (a plane, a sphere), whose
@@ -121,7 +140,7 @@ IcpResult icp(const S* src, int64_t n_src, const KdTree<S>& tree, const S* tgt, 
   }
 
   // Quality at the returned pose, as Open3D reports it.
-  correspond(res.pose);
+  pass(res.pose, false);
   double sse = 0;
   int64_t inliers = 0;
   for (int64_t i = 0; i < n_src; ++i)
