@@ -182,3 +182,11 @@ def test_result_does_not_depend_on_thread_count(model):
         K.set_num_threads(0)
     np.testing.assert_array_equal(one["pose"], two["pose"])
     assert one["inlier_rmse"] == two["inlier_rmse"]
+
+
+def test_tukey_with_every_pair_rejected_does_not_claim_convergence(model):
+    tgt, normals = model
+    src = tgt[:500] + np.array([0.0, 0.0, 0.5])  # every residual beyond the cut-off
+    res = K.icp(src, tgt, normals, method="point_to_point", robust_kernel="tukey", kernel_scale=1e-3)
+    assert res["iterations"] == 0 and not res["converged"]
+    np.testing.assert_allclose(res["pose"], [0, 0, 0, 0, 0, 0, 1])

@@ -7,7 +7,9 @@
 
 #include <Eigen/Cholesky>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "kdtree.h"
@@ -100,13 +102,14 @@ IcpResult icp(const S* src, int64_t n_src, const KdTree<S>& tree, const S* tgt, 
           const Vec6 Jr = J.transpose() * n;
           H.noalias() += w * Jr * Jr.transpose();
           g.noalias() += (w * r) * Jr;
+          used += w > 0;
         } else {
           const Vec3 r = Tp - q;
           const double w = robust_weight(opt.kernel, opt.kernel_scale, r.norm());
           H.noalias() += w * J.transpose() * J;
           g.noalias() += w * J.transpose() * r;
+          used += w > 0;
         }
-        ++used;
       }
       H_blocks[b] = H;
       g_blocks[b] = g;
@@ -124,7 +127,7 @@ IcpResult icp(const S* src, int64_t n_src, const KdTree<S>& tree, const S* tgt, 
       g += g_blocks[b];
       used += used_blocks[b];
     }
-    if (used < 6) break;  // too few pairs to constrain 6 degrees of freedom
+    if (used < 6) break;  // too few (non-zero weight) pairs to constrain 6 degrees of freedom
     // A whisper of damping keeps symmetric targets (a plane, a sphere), whose
     // unobservable directions make H singular, from producing NaN.
     H.diagonal().array() += 1e-12 * (H.trace() + 1e-300);
