@@ -177,7 +177,8 @@ def ppf_features(points, normals, k: int = 64, radius: float = 0.3) -> Tuple[np.
     For point i and neighbour j (d = x_j - x_i), the 10 features are
     [x_i (3), d (3), |d|, angle(n_i, d), angle(n_j, d), angle(n_i, n_j)], angles
     by atan2(|a x b|, a . b) in [0, pi]. Neighbourhoods with fewer than k points
-    in the ball are padded by repeating the nearest one (the point itself).
+    in the ball are padded by repeating the nearest one (the point itself); the
+    self pair (d = 0) reads |d| = 0 and angles 0 to d.
 
     Args:
         points, normals: (B, N, 3); k: 1 <= k <= N; radius > 0.
