@@ -2,7 +2,9 @@
 # Creates the virtual environments that hold the peer libraries of the benchmarks.
 #
 #   .bench-venv/main    sees the system site-packages (manif_py editable install,
-#                       numpy 2, scipy); adds torch (CPU), pypose, jax, jaxlie, gtsam.
+#                       numpy 2, scipy); adds torch (CPU), pypose, jax, jaxlie, gtsam,
+#                       and open3d 0.20 (registration baselines; needs Debian's
+#                       libusb-1.0-0, installed here with apt-get when missing).
 #   .bench-venv/sophus  numpy<2 + sophuspy 1.2.0 (it segfaults with numpy 2.x);
 #                       the benchmarks run it in a subprocess and read JSON back.
 #
@@ -37,6 +39,10 @@ main_venv() {
   try_install "$v" pypose
   try_install "$v" jax jaxlib jaxlie
   try_install "$v" gtsam
+  if ! ldconfig -p | grep -q libusb-1.0; then
+    apt-get install -y -q libusb-1.0-0 >/dev/null 2>&1 || echo "!! could not install libusb-1.0-0 (open3d will not import)"
+  fi
+  try_install "$v" open3d==0.20.0
   "$v/bin/python" - <<'EOF'
 import importlib
 for name in ["manif_py", "numpy", "scipy", "torch", "pypose", "jax", "jaxlie", "gtsam", "pybind11"]:

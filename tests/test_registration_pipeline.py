@@ -206,3 +206,21 @@ def test_register_command_reports_unreadable_files(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "manif_py.cli", "register", str(bad), str(bad)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "scan.ply" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_demo_command_estimates_the_pose_and_draws_it(tmp_path):
+    """The README's main job: a held-out object, a single-view scan over SO(3), the pose, a picture."""
+    png = tmp_path / "demo.png"
+    proc = subprocess.run([sys.executable, "-m", "manif_py.cli", "demo", "--plot", str(png)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    line = next(l for l in proc.stdout.splitlines() if l.startswith("error against the truth"))
+    rotation_deg = float(line.split("rotation")[1].split("deg")[0])
+    translation_pct = float(line.split("translation")[1].split("%")[0])
+    assert rotation_deg < 5 and translation_pct < 5, proc.stdout
+    assert png.stat().st_size > 10_000
+
+
+def test_tour_command_runs():
+    proc = subprocess.run([sys.executable, "-m", "manif_py.cli", "tour"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "SE3" in proc.stdout, proc.stderr

@@ -690,14 +690,15 @@ def sample_mesh(vertices, faces, n: int, seed=0) -> PointCloud:
     return PointCloud(pts, normals, None, "mesh samples")
 
 
-def load_point_cloud(path, n_points: Optional[int] = None, seed=0, drop_invalid: bool = False) -> PointCloud:
+def load_point_cloud(path, n_points: Optional[int] = None, seed=0, drop_invalid: bool = False,
+                     mesh_points: int = 2048) -> PointCloud:
     """A cloud from any supported file: meshes (files with faces) are sampled with
-    sample_mesh(n_points or 2048); clouds are read and, when n_points is given,
+    sample_mesh(n_points or mesh_points); clouds are read and, when n_points is given,
     resampled to n_points (with replacement only when the file has fewer)."""
     pts, normals, colors, faces = _parse(path)
     if faces is not None and len(faces):
         v, f = read_mesh(path)
-        cloud = sample_mesh(v, f, int(n_points or 2048), seed)
+        cloud = sample_mesh(v, f, int(n_points or mesh_points), seed)
         cloud.name = os.path.basename(str(path))
         return cloud
     cloud = _finish(path, pts, normals, colors, drop_invalid)

@@ -93,7 +93,7 @@ class AttentionBlock(nn.Module):
         self.norm3 = nn.LayerNorm(d)
         self.ffn = nn.Sequential(nn.Linear(d, cfg.ffn_width), nn.ReLU(), nn.Linear(cfg.ffn_width, d))
 
-    def _self(self, a):
+    def self_attend(self, a):
         h = self.norm1(a)
         return a + self.self_attn(h, h, h, need_weights=False)[0]
 
@@ -103,9 +103,11 @@ class AttentionBlock(nn.Module):
         a = a + self.cross_attn(h, kv, kv, need_weights=False)[0]
         return a + self.ffn(self.norm3(a))
 
-    def forward(self, fx, fy):
-        fx, fy = self._self(fx), self._self(fy)
+    def cross_attend(self, fx, fy):
         return self._cross(fx, fy), self._cross(fy, fx)
+
+    def forward(self, fx, fy):
+        return self.cross_attend(self.self_attend(fx), self.self_attend(fy))
 
 
 class RegistrationNet(nn.Module):
@@ -126,17 +128,19 @@ class RegistrationNet(nn.Module):
         self.log_temperature = nn.Parameter(torch.tensor(0.0))
 
     def embed(self, points, normals, idx=None):
-        """Descriptors (B, N, feature_dim); idx are the neighbour indices (B, N, k) if already known."""
+        """Descriptors (B, N, feature_dim) after self-attention: all that depends on one cloud
+        alone, so the target's can be reused across diffusion steps. idx: neighbour indices
+        (B, N, k) if already known."""
         if idx is None:
             idx = knn_indices(points, self.cfg.neighbours)
-        return self.features(points, normals, idx)
+        return self.attention.self_attend(self.features(points, normals, idx))
 
     def forward(self, src, src_normals, tgt, tgt_normals, src_idx=None, tgt_idx=None):
         return self.match(self.embed(src, src_normals, src_idx), self.embed(tgt, tgt_normals, tgt_idx), src, tgt)
 
     def match(self, fx, fy, src, tgt):
-        """(R, t, extras) from the two clouds' descriptors (the target's can be reused across calls)."""
-        fx, fy = self.attention(fx, fy)
+        """(R, t, extras) from the two clouds' descriptors (``embed``)."""
+        fx, fy = self.attention.cross_attend(fx, fy)
         scale = math.sqrt(self.cfg.feature_dim) * torch.exp(self.log_temperature)
         match = torch.softmax(fx @ fy.transpose(1, 2) / scale, dim=-1)  # (B, N, M)
         matched = match @ tgt

@@ -17,11 +17,11 @@ import numpy as np
 
 
 def load_cloud(path: str, n_mesh_points: int = 20000, seed: int = 0) -> np.ndarray:
-    """Points (N, 3) from a point-cloud or mesh file."""
+    """Points (N, 3) from a point-cloud file, or ``n_mesh_points`` area-uniform
+    samples of a mesh file (a file with faces)."""
     from . import io
 
-    cloud = io.read_point_cloud(path)
-    return np.asarray(cloud.points, dtype=np.float64)
+    return np.asarray(io.load_point_cloud(path, n_points=None, mesh_points=n_mesh_points, seed=seed).points)
 
 
 def parse_args(argv):
