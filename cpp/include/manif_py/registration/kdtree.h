@@ -6,6 +6,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <numeric>
@@ -55,7 +56,15 @@ class KdTree {
     nodes_.clear();
     nodes_.reserve(static_cast<size_t>(2 * (n / leaf_size + 1)));
     src_ = pts;
-    if (n > 0) build_node(0, n);
+    leaf_of_.assign(static_cast<size_t>(n), 0);
+    if (n > 0) {
+      S lo[3], hi[3];
+      for (int c = 0; c < 3; ++c) {
+        lo[c] = -std::numeric_limits<S>::infinity();
+        hi[c] = std::numeric_limits<S>::infinity();
+      }
+      build_node(0, n, -1, lo, hi);
+    }
     // Points in tree order: a leaf scan reads contiguous memory.
     pts_.resize(static_cast<size_t>(3 * n));
     for (int64_t i = 0; i < n; ++i)
@@ -83,12 +92,27 @@ class KdTree {
     int64_t i = -1;
     S d = max_d2;
     KnnHeap<S> heap(1, &i, &d, max_d2);
-    if (hint >= 0 && hint < n_) {
-      const S* p = pts_.data() + 3 * rank_[static_cast<size_t>(hint)];
-      const S dx = p[0] - q[0], dy = p[1] - q[1], dz = p[2] - q[2];
-      heap.push(hint, dx * dx + dy * dy + dz * dz);
+    if (n_ == 0) {
+      d2 = d;
+      return -1;
     }
-    if (n_ > 0) start_search(q, heap);
+    int32_t start = 0;
+    if (hint >= 0 && hint < n_) {
+      const int64_t pos = rank_[static_cast<size_t>(hint)];
+      const S* p = pts_.data() + 3 * pos;
+      const S dx = p[0] - q[0], dy = p[1] - q[1], dz = p[2] - q[2];
+      const S dh = dx * dx + dy * dy + dz * dz;
+      heap.push(hint, dh);
+      // Climb from the hint's leaf to the first cell that holds the ball of radius
+      // |q - hint| (padded against rounding): nothing closer lies outside it, so
+      // the search skips the top of the tree.
+      const S r = std::sqrt(std::min(dh, max_d2)) * S(1.001);
+      start = leaf_of_[static_cast<size_t>(pos)];
+      while (start > 0 && !cell_holds_ball(nodes_[static_cast<size_t>(start)], q, r))
+        start = nodes_[static_cast<size_t>(start)].parent;
+    }
+    S off[3] = {S(0), S(0), S(0)};
+    search(start, q, heap, S(0), off);
     d2 = d;
     return heap.count ? i : -1;
   }
@@ -97,37 +121,56 @@ class KdTree {
   struct Node {
     int64_t begin, end;   // range in order_ / pts_
     int32_t left, right;  // children (-1 for a leaf)
+    int32_t parent;       // -1 at the root
     int32_t dim;
     S split;
+    S lo[3], hi[3];  // the cell: the region the splits above assign to this node
   };
 
-  int32_t build_node(int64_t begin, int64_t end) {
+  /// Builds the subtree of order_[begin, end) whose cell is [lo, hi].
+  int32_t build_node(int64_t begin, int64_t end, int32_t parent, const S* lo, const S* hi) {
     const int32_t id = static_cast<int32_t>(nodes_.size());
-    nodes_.push_back(Node{begin, end, -1, -1, 0, S(0)});
-    if (end - begin <= leaf_size) return id;
-    S lo[3], hi[3];
-    for (int c = 0; c < 3; ++c) lo[c] = hi[c] = src_[3 * order_[begin] + c];
+    Node node{begin, end, -1, -1, parent, 0, S(0), {lo[0], lo[1], lo[2]}, {hi[0], hi[1], hi[2]}};
+    nodes_.push_back(node);
+    S blo[3], bhi[3];  // bounding box of the points (the split axis is its widest side)
+    for (int c = 0; c < 3; ++c) blo[c] = bhi[c] = src_[3 * order_[begin] + c];
     for (int64_t i = begin + 1; i < end; ++i)
       for (int c = 0; c < 3; ++c) {
         const S v = src_[3 * order_[i] + c];
-        lo[c] = std::min(lo[c], v);
-        hi[c] = std::max(hi[c], v);
+        blo[c] = std::min(blo[c], v);
+        bhi[c] = std::max(bhi[c], v);
       }
     int dim = 0;
     for (int c = 1; c < 3; ++c)
-      if (hi[c] - lo[c] > hi[dim] - lo[dim]) dim = c;
-    if (!(hi[dim] > lo[dim])) return id;  // all points equal: keep one leaf
+      if (bhi[c] - blo[c] > bhi[dim] - blo[dim]) dim = c;
+    if (end - begin <= leaf_size || !(bhi[dim] > blo[dim])) {  // small, or all points equal
+      for (int64_t i = begin; i < end; ++i) leaf_of_[static_cast<size_t>(i)] = id;
+      return id;
+    }
     const int64_t mid = begin + (end - begin) / 2;
     std::nth_element(order_.begin() + begin, order_.begin() + mid, order_.begin() + end,
                      [&](int64_t a, int64_t b) { return src_[3 * a + dim] < src_[3 * b + dim]; });
     const S split = src_[3 * order_[mid] + dim];
-    const int32_t l = build_node(begin, mid);
-    const int32_t r = build_node(mid, end);
-    nodes_[id].left = l;
-    nodes_[id].right = r;
-    nodes_[id].dim = dim;
-    nodes_[id].split = split;
+    S cut[3] = {hi[0], hi[1], hi[2]};
+    cut[dim] = split;
+    const int32_t l = build_node(begin, mid, id, lo, cut);
+    S start[3] = {lo[0], lo[1], lo[2]};
+    start[dim] = split;
+    const int32_t r = build_node(mid, end, id, start, hi);
+    Node& nd = nodes_[static_cast<size_t>(id)];
+    nd.left = l;
+    nd.right = r;
+    nd.dim = dim;
+    nd.split = split;
     return id;
+  }
+
+  /// Whether the ball (q, r) lies inside the node's cell: then every point closer
+  /// than r to q is stored in that subtree.
+  bool cell_holds_ball(const Node& nd, const S* q, S r) const {
+    for (int c = 0; c < 3; ++c)
+      if (!(q[c] - r >= nd.lo[c] && q[c] + r <= nd.hi[c])) return false;
+    return true;
   }
 
   void start_search(const S* q, KnnHeap<S>& heap) const {
@@ -166,7 +209,8 @@ class KdTree {
   int64_t n_ = 0;
   const S* src_ = nullptr;
   std::vector<int64_t> order_;
-  std::vector<int64_t> rank_;  // original index -> position in tree order
+  std::vector<int64_t> rank_;     // original index -> position in tree order
+  std::vector<int32_t> leaf_of_;  // position in tree order -> its leaf
   std::vector<S> pts_;
   std::vector<Node> nodes_;
 };
