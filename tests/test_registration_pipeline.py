@@ -60,6 +60,38 @@ def test_training_objective_backpropagates_and_learns():
     assert set(logs) == {"one_shot", "noised"}
 
 
+def test_correspondence_term_supervises_matches_and_confidences():
+    """The dense term is zero only where the matches sit on the true positions; its
+    gradient reaches the confidence head."""
+    torch.manual_seed(0)
+    net = RegistrationNet(TINY)
+    b = _batch()
+    objective = TrainingObjective(net, correspondence_weight=1.0)
+    loss, logs = objective(b, None)
+    assert set(logs) == {"one_shot", "correspondence"} and float(logs["correspondence"]) > 0
+    loss.backward()
+    assert float(net.confidence[0].weight.grad.abs().sum()) > 0
+    overlap = objective._overlap(torch.zeros(1, 3, 3), torch.tensor([[[0.0, 0, 0], [1, 1, 1]]]))
+    assert overlap.tolist() == [[1.0, 1.0, 1.0]]
+    far = objective._overlap(torch.full((1, 2, 3), 0.5), torch.zeros(1, 2, 3))
+    assert far.tolist() == [[0.0, 0.0]]
+
+
+def test_start_rotations_cover_the_cube_group():
+    from manif_py.registration.pipeline import start_rotations
+
+    H = start_rotations(24)
+    R = poses.rt_from_pose(H)[0]
+    assert np.allclose(R[0], np.eye(3))
+    assert np.allclose(np.einsum("nij,nkj->nik", R, R), np.eye(3), atol=1e-12)
+    # the 24 rotations are distinct and closed under composition
+    keys = {tuple(np.round(M, 6).ravel()) for M in R}
+    assert len(keys) == 24
+    assert all(tuple(np.round(A @ B, 6).ravel()) in keys for A in R[:5] for B in R)
+    with pytest.raises(ValueError, match="starts"):
+        start_rotations(25)
+
+
 def test_noised_inputs_follow_the_schedule():
     """At small t H_t stays near H_0; near T it is a small motion near the identity."""
     H0 = poses.pose_from_rt(np.eye(3)[None], np.array([[0.3, -0.2, 0.1]]))

@@ -18,7 +18,7 @@ from . import poses, settings, shapes
 from .neighbourhoods import knn_indices
 from .preprocess import frames_for, subsample, unoriented_normals
 
-# Training mixes the settings the evaluation asks for, all over the whole of SO(3).
+# Training mixes the settings the evaluation asks for.
 DEFAULT_MIX = (("partial", 0.5), ("single_view", 0.25), ("noisy", 0.25))
 
 
@@ -26,7 +26,7 @@ DEFAULT_MIX = (("partial", 0.5), ("single_view", 0.25), ("noisy", 0.25))
 class DataConfig:
     n_source: int = 256
     n_model: int = 384
-    rotation: str = "so3"
+    rotation: str = "45"
     mix: tuple = DEFAULT_MIX
 
 

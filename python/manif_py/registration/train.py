@@ -37,6 +37,10 @@ def parse_args(argv):
     p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--one-shot", action="store_true", help="train the one-shot baseline (no diffusion term)")
+    p.add_argument("--correspondence-weight", type=float, default=1.0,
+                   help="weight of the dense correspondence term (0: the published loss alone)")
+    p.add_argument("--rotation", default="45",
+                   help="training rotations: '45' (RPM-Net: up to 45 deg per axis) or 'so3'")
     p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
@@ -116,7 +120,7 @@ def train(args):
         NetworkConfig(n_source=args.n_source, n_model=args.n_model)
     net = RegistrationNet(net_cfg)
     diff_cfg = DiffusionConfig()
-    data_cfg = DataConfig(n_source=args.n_source, n_model=args.n_model)
+    data_cfg = DataConfig(n_source=args.n_source, n_model=args.n_model, rotation=args.rotation)
     if args.optimizer == "adam":
         opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     else:
@@ -131,7 +135,7 @@ def train(args):
         start, history = state["step"], state["history"]
         if state["mode"] != mode:
             raise ValueError(f"--resume: {state_path} was trained as {state['mode']}, not {mode}")
-    model = TrainingObjective(net)
+    model = TrainingObjective(net, correspondence_weight=args.correspondence_weight)
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(model)
     data = PairDataset(size=args.steps * args.batch_size * world, seed=args.seed, cfg=data_cfg)
