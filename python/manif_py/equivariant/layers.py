@@ -18,6 +18,29 @@ from torch import nn
 from .. import decomp_torch
 from .siren import SirenKernel
 
+def _pad(x: torch.Tensor, p: int) -> torch.Tensor:
+    """Replicate padding. After normalisation and activation the background of a feature map is
+    a nonzero constant; zero padding would cut a step into it at the image border, and rotated
+    and scaled edge kernels would respond there more than to the digit (the global max would
+    then see the frame, not the digit). Replication commutes with 90-degree rotations."""
+    return F.pad(x, (p, p, p, p), mode="replicate") if p > 0 else x
+
+
+# Kernel support: the disk through the grid's corners (radius sqrt 2), fading linearly to zero
+# at SUPPORT_FADE times that radius. A hard cut at the grid's own boundary would drop a
+# whole ring of taps whenever a sample stretches the grid a little (16 of 25 taps for 5x5),
+# so the kernel would jump between training steps; the fade keeps it continuous in h.
+SUPPORT_RADIUS = 2.0 ** 0.5
+SUPPORT_FADE = 1.25
+
+
+def support_window(points: torch.Tensor) -> torch.Tensor:
+    """(..., 2) kernel coordinates -> (...,) weights in [0, 1]: 1 inside the support disk, 0 outside
+    SUPPORT_FADE times its radius. Rotation invariant, so rotations never mask a tap."""
+    r = points.norm(dim=-1) / SUPPORT_RADIUS
+    return ((SUPPORT_FADE - r) / (SUPPORT_FADE - 1.0)).clamp(0.0, 1.0)
+
+
 # Length of the chart features per group: p-coordinates + (cos, sin) of the rotation angle.
 CHART_FEATURES = {"SO2": 2, "SL2": 4, "GL2": 5}
 
@@ -26,7 +49,7 @@ class LiftingConv(nn.Module):
     """(f * k)(x, h_i) = sum_y f(x + y) k(h_i^-1 y) |det h_i^-1|.
 
     The SIREN kernel k: R^2 -> R^(C_out x C_in) is evaluated on the grid moved by
-    each h_i^-1, zeroed where h_i^-1 y leaves the support [-1, 1]^2, and stacked
+    each h_i^-1, weighted by ``support_window`` (zero outside the support), and stacked
     into one conv2d weight (C_out * M, C_in, k, k).
 
     forward(x (B, C_in, H, W), h_out_inv (M, 2, 2)) -> (B, C_out, M, H', W').
@@ -47,7 +70,7 @@ class LiftingConv(nn.Module):
         M, k = h_out_inv.shape[0], self.kernel_size
         h = h_out_inv.to(torch.float64)
         points = torch.einsum("mij,yj->myi", h, self.grid.to(h))                # (M, k*k, 2)
-        inside = (points.abs() <= 1.0 + 1e-6).all(-1)                          # (M, k*k)
+        inside = support_window(points)                                        # (M, k*k)
         scale = torch.linalg.det(h).abs()                                      # |det h_i^-1|
         dtype = self.kernel.readout.weight.dtype
         values = self.kernel(points.to(dtype))                                 # (M, k*k, C_out, C_in)
@@ -56,7 +79,7 @@ class LiftingConv(nn.Module):
         return w.reshape(self.out_channels * M, self.in_channels, k, k)
 
     def forward(self, x: torch.Tensor, h_out_inv: torch.Tensor) -> torch.Tensor:
-        out = F.conv2d(x, self.weight(h_out_inv), padding=self.padding)
+        out = F.conv2d(_pad(x, self.padding), self.weight(h_out_inv))
         return out.unflatten(1, (self.out_channels, h_out_inv.shape[0]))
 
 
@@ -69,8 +92,8 @@ class GroupConv(nn.Module):
     result is one conv2d weight (C_out * M, C_in * K, k, k) over the input
     folded to (B, C_in * K, H, W).
 
-    forward(x (B, C_in, K, H, W), inputs (M, K, k*k, 2 + c), mask (M, k*k), weights (K,))
-    -> (B, C_out, M, H', W').
+    forward(x (B, C_in, K, H, W), inputs (M, K, k*k, 2 + c), weights (K,)) -> (B, C_out, M, H', W').
+    The kernel support is ``support_window`` of the moved grid points inputs[..., :2].
     """
 
     def __init__(self, group: str, in_channels: int, out_channels: int, kernel_size: int = 5,
@@ -84,18 +107,20 @@ class GroupConv(nn.Module):
         self.kernel = SirenKernel(2 + CHART_FEATURES[group], in_channels, out_channels, kernel_size * kernel_size,
                                   siren_width, siren_layers, w0)
 
-    def weight(self, inputs: torch.Tensor, mask: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def weight(self, inputs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         M, K, kk, _ = inputs.shape
         dtype = self.kernel.readout.weight.dtype
         values = self.kernel(inputs.to(dtype))                                 # (M, K, k*k, C_out, C_in)
-        factor = mask.to(dtype)[:, None, :] * (weights.to(dtype) / K)[None, :, None]
+        # The spatial part inputs[..., :2] = h_i^-1 y is the same for every j.
+        window = support_window(inputs[:, 0, :, :2].to(torch.float64)).to(dtype)     # (M, k*k)
+        factor = window[:, None, :] * (weights.to(dtype) / K)[None, :, None]
         values = values * factor[..., None, None]
         w = values.permute(3, 0, 4, 1, 2)                                       # (C_out, M, C_in, K, k*k)
         return w.reshape(self.out_channels * M, self.in_channels * K, self.kernel_size, self.kernel_size)
 
-    def forward(self, x: torch.Tensor, inputs: torch.Tensor, mask: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, inputs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         M = inputs.shape[0]
-        out = F.conv2d(x.flatten(1, 2), self.weight(inputs, mask, weights), padding=self.padding)
+        out = F.conv2d(_pad(x.flatten(1, 2), self.padding), self.weight(inputs, weights))
         return out.unflatten(1, (self.out_channels, M))
 
 
