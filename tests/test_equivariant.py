@@ -334,3 +334,20 @@ def test_tiny_train_writes_checkpoint_and_resumes(tmp_path):
     r = ev["runs"][full]
     assert set(r["sets"]) == {"clean", "affnist", "sl", "rotation"} and 0 <= r["invariance_rate"] <= 1
     assert os.path.getsize(tmp_path / "eval" / "accuracy_vs_magnitude.png") > 1000
+
+
+def test_grid_samples_combine_quarter_turns_with_spd_factors():
+    net = tiny_net("GL2")
+    layers = net.draw_samples(8, seed=3, rotation="grid", spd_std=0.1)
+    assert len(layers) == 3
+    for g, g_inv in layers:
+        assert g.shape == (8, 2, 2)
+        assert torch.allclose(g @ g_inv, torch.eye(2, dtype=torch.float64).expand(8, 2, 2), atol=1e-12)
+        angle = torch.atan2(g[:, 1, 0] - g[:, 0, 1], g[:, 0, 0] + g[:, 1, 1])      # polar rotation angle
+        quarter = torch.remainder(angle / (torch.pi / 2) + 0.5, 4).floor()
+        assert torch.equal(quarter, torch.tensor([0, 1, 2, 3, 0, 1, 2, 3], dtype=torch.float64))
+        assert not torch.allclose(g[:4] @ g[:4].transpose(1, 2), g[4:] @ g[4:].transpose(1, 2))  # two SPD draws
+    with pytest.raises(ValueError, match="'num_samples'.*multiple of 4"):
+        net.draw_samples(6, seed=0, rotation="grid")
+    with pytest.raises(ValueError, match="'rotation'"):
+        net.draw_samples(4, seed=0, rotation="random")

@@ -35,6 +35,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--eval-samples", type=int, default=None,
                    help="group samples per layer at test time (default: the training number)")
     p.add_argument("--eval-seed", type=int, default=0, help="seed of the fixed test-time SPD factors")
+    p.add_argument("--eval-rotation", choices=("grid", "equidistant", "haar"), default="grid",
+                   help="test-time rotations: grid = multiples of 90 degrees (each with samples/4 SPD factors)")
+    p.add_argument("--eval-spd-std", type=float, default=None, help="test-time SPD spread (default: training's)")
     p.add_argument("--per-digit", type=int, nargs=3, default=None, metavar=("AFFNIST", "SL", "ROTATION"),
                    help="transformed copies per test digit (default 32 4 4)")
     p.add_argument("--test-limit", type=int, default=None, help="use this many test digits (stratified subset)")
@@ -50,7 +53,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def load_run(run_dir: str, device, eval_samples: int | None = None, eval_seed: int = 0):
+def load_run(run_dir: str, device, eval_samples: int | None = None, eval_seed: int = 0, eval_rotation: str = "grid",
+             eval_spd_std: float | None = None):
     """(model in eval mode with fixed test-time samples, config, params) of a run directory."""
     path = os.path.join(run_dir, "checkpoint.pt")
     if not os.path.exists(path):
@@ -60,7 +64,8 @@ def load_run(run_dir: str, device, eval_samples: int | None = None, eval_seed: i
     model = make_model(cfg)
     model.load_state_dict(ckpt["model"])
     if isinstance(model, EquivariantNet):
-        model.fix_samples(eval_samples or cfg["num_samples"], seed=eval_seed, rotation="equidistant")
+        model.fix_samples(eval_samples or cfg["num_samples"], seed=eval_seed, rotation=eval_rotation,
+                          spd_std=eval_spd_std)
     return model.to(device).eval(), cfg, ckpt["params"]
 
 
@@ -145,7 +150,8 @@ def plot(results: dict, path: str) -> None:
 
 def evaluate_runs(runs: list[str], out: str, eval_samples: int | None = None, eval_seed: int = 0,
                   per_digit: dict | None = None, test_limit: int | None = None, batch: int = 250,
-                  device: str | None = None, quiet: bool = False) -> dict:
+                  device: str | None = None, quiet: bool = False, eval_rotation: str = "grid",
+                  eval_spd_std: float | None = None) -> dict:
     """Evaluates every run, writes OUT/metrics.json and the plot; returns {run_dir: metrics}."""
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     os.makedirs(out, exist_ok=True)
@@ -153,10 +159,11 @@ def evaluate_runs(runs: list[str], out: str, eval_samples: int | None = None, ev
     results = {}
     for run in runs:
         t0 = time.time()
-        model, cfg, params = load_run(run, dev, eval_samples, eval_seed)
+        model, cfg, params = load_run(run, dev, eval_samples, eval_seed, eval_rotation, eval_spd_std)
         r = evaluate_model(model, sets, dev, batch, getattr(torch, cfg["dtype"]))
         results[run] = dict(model=cfg["model"], seed=cfg["seed"], params=params, config=cfg,
                             eval_samples=(eval_samples or cfg.get("num_samples")) if cfg["model"] != "cnn" else None,
+                            eval_rotation=eval_rotation, eval_spd_std=eval_spd_std,
                             sets={k: v for k, v in r.items() if k != "invariance_rate"},
                             invariance_rate=r["invariance_rate"], seconds=time.time() - t0)
         if not quiet:
@@ -175,7 +182,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     per_digit = dict(zip(transforms.FAMILIES, args.per_digit)) if args.per_digit else None
     evaluate_runs(args.runs, args.out, args.eval_samples, args.eval_seed, per_digit, args.test_limit, args.batch,
-                  args.device, args.quiet)
+                  args.device, args.quiet, args.eval_rotation, args.eval_spd_std)
     return 0
 
 

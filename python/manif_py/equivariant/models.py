@@ -22,6 +22,10 @@ from . import groups
 from .layers import GroupConv, GroupLayerNorm, InvariantProjection, LiftingConv, SpatialPool
 
 
+# Rotations by multiples of 90 degrees map the k x k kernel grid onto itself.
+GRID_ROTATIONS = 4
+
+
 def check_images(x, in_channels: int, name: str = "x") -> torch.Tensor:
     """Validates a batch of images: (B, C, H, W) (or (B, H, W) when C = 1), finite floats, B >= 1."""
     if not isinstance(x, torch.Tensor):
@@ -66,7 +70,7 @@ class EquivariantNet(nn.Module):
     def __init__(self, group: str = "GL2", in_channels: int = 1, channels=(16, 16, 16), num_samples: int = 8,
                  kernel_size: int = 5, spd_std: float = 0.05, pool: str = "max", siren_width: int = 60,
                  siren_layers: int = 3, w0: float = 30.0, num_classes: int = 10, eval_samples: int | None = None,
-                 eval_rotation: str = "equidistant", eval_seed: int = 0, eval_spd_std: float | None = None,
+                 eval_rotation: str = "grid", eval_seed: int = 0, eval_spd_std: float | None = None,
                  train_rotation: str = "grid", head_hidden: int = 0):
         super().__init__()
         self.group = groups.check_group(group)
@@ -95,7 +99,10 @@ class EquivariantNet(nn.Module):
         self.sample_generator.manual_seed(0)
         self._eval_cache = None
         self._eval_samples = None
-        self.fix_samples(eval_samples or num_samples, eval_seed, eval_rotation, eval_spd_std)
+        n_eval = eval_samples or num_samples
+        if eval_rotation == "grid" and n_eval % GRID_ROTATIONS:
+            eval_rotation = "equidistant"   # too few samples for the grid: angles 2 pi i / n
+        self.fix_samples(n_eval, eval_seed, eval_rotation, eval_spd_std)
 
     # ---------------------------------------------------------------- samples
     @property
@@ -104,19 +111,33 @@ class EquivariantNet(nn.Module):
 
     def draw_samples(self, num_samples: int, seed: int, rotation: str = "haar", spd_std: float | None = None,
                      offset: float = 0.0, device=None) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """One (g, g_inv) pair of (num_samples, 2, 2) float64 tensors per layer, deterministic in ``seed``."""
+        """One (g, g_inv) pair of (num_samples, 2, 2) float64 tensors per layer, deterministic in ``seed``.
+
+        rotation: "haar" (independent angles), "equidistant" (offset + 2 pi i / n; every layer
+        shares these rotations, so a rotation of the input permutes all layers alike; only the
+        SPD factors differ between layers) or "grid": the GRID_ROTATIONS angles 2 pi i / 4 that map
+        the kernel grid onto itself, each combined with num_samples / 4 SPD factors (num_samples
+        must then be a multiple of 4; the samples are ordered SPD copy-major).
+        """
         std = self.spd_std if spd_std is None else float(spd_std)
-        if rotation == "equidistant":
-            # Every layer shares the same rotations (so a rotation of the input permutes
-            # all layers alike); only the SPD factors differ between layers.
-            return [groups.sample(self.group, num_samples, groups.layer_seed(seed, l), std, "equidistant", offset, device)
-                    for l in range(self.num_layers)]
+        if rotation == "grid":
+            if num_samples % GRID_ROTATIONS:
+                raise ValueError(f"argument 'num_samples' must be a multiple of {GRID_ROTATIONS} for "
+                                 f"rotation='grid', got {num_samples}")
+            out = []
+            for l in range(self.num_layers):
+                parts = [groups.sample(self.group, GRID_ROTATIONS, groups.layer_seed(seed + 1000003 * c, l), std,
+                                       "equidistant", 0.0, device) for c in range(num_samples // GRID_ROTATIONS)]
+                out.append((torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])))
+            return out
+        if rotation not in ("haar", "equidistant"):
+            raise ValueError(f"argument 'rotation' must be 'haar', 'equidistant' or 'grid', got {rotation!r}")
         return [groups.sample(self.group, num_samples, groups.layer_seed(seed, l), std, rotation, offset, device)
                 for l in range(self.num_layers)]
 
     def fix_samples(self, num_samples: int, seed: int = 0, rotation: str = "equidistant",
                     spd_std: float | None = None, offset: float = 0.0) -> None:
-        """Sets the fixed samples used in eval mode."""
+        """Sets the fixed samples used in eval mode (see :meth:`draw_samples`)."""
         if num_samples < 1:
             raise ValueError(f"argument 'num_samples' must be >= 1, got {num_samples}")
         self._eval_samples = self.draw_samples(num_samples, seed, rotation, spd_std, offset)
@@ -139,9 +160,11 @@ class EquivariantNet(nn.Module):
             # Equidistant rotations with a random common offset cover the circle evenly
             # (a lower-variance Monte Carlo estimate than independent Haar draws).
             offset = float(torch.rand((), generator=self.sample_generator, dtype=torch.float64)) * 2 * math.pi / self.num_samples
-            if self.train_rotation == "grid":
-                offset = 0.0
+            if self.train_rotation == "grid" and self.num_samples % GRID_ROTATIONS == 0:
+                return self._kernel_inputs(self.draw_samples(self.num_samples, seed, "grid"), device)
             rotation = "haar" if self.train_rotation == "haar" else "equidistant"
+            if self.train_rotation == "grid":   # fewer samples than grid angles: angles 2 pi i / M
+                offset = 0.0
             return self._kernel_inputs(self.draw_samples(self.num_samples, seed, rotation, offset=offset), device)
         if self._eval_cache is None or self._eval_cache[0].device != torch.device(device):
             self._eval_cache = self._kernel_inputs(self._eval_samples, device)
