@@ -147,7 +147,8 @@ def register(net, src, nsrc, tgt, ntgt, cfg: DiffusionConfig, diffusion: bool = 
     """Reverse diffusion from H = init (default I); returns H0_hat (B, 7) mapping src onto tgt.
 
     ``diffusion=False`` is the one-shot baseline: a single network call.
-    src, nsrc (B,N,3); tgt, ntgt (B,M,3) float tensors in normalised units.
+    src, nsrc (B,N,3); tgt, ntgt (B,M,3) or (1,M,3) (shared by all B) float tensors
+    in normalised units.
     """
     from .neighbourhoods import knn_indices
 
@@ -155,6 +156,8 @@ def register(net, src, nsrc, tgt, ntgt, cfg: DiffusionConfig, diffusion: bool = 
     H = poses.identity(b) if init is None else np.array(init, dtype=np.float64).reshape(b, 7)
     src_idx = knn_indices(src, net.cfg.neighbours)
     fy = net.embed(tgt, ntgt, knn_indices(tgt, net.cfg.neighbours))
+    if tgt.shape[0] == 1 and b > 1:  # one target for many starts: describe it once
+        tgt, fy = tgt.expand(b, -1, -1), fy.expand(b, -1, -1)
     rng = np.random.default_rng(seed)
     steps = range(cfg.steps_infer, 1, -1) if diffusion else [1]
     H0_hat = H

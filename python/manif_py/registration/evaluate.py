@@ -34,6 +34,8 @@ def parse_args(argv):
     p.add_argument("--settings", nargs="+", default=list(DEFAULT_SETTINGS), help="SETTING:ROTATION items")
     p.add_argument("--pairs", type=int, default=50, help="test problems per setting")
     p.add_argument("--methods", nargs="+", help="subset of methods (default: all available)")
+    p.add_argument("--families", nargs="+", help="shape families of the test objects (default: the held-out "
+                   "families, revolved and mechanical); test seeds are never used in training whatever the family")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
     return p.parse_args(argv)
@@ -124,7 +126,7 @@ def evaluate(args):
         bar = tqdm(range(args.pairs), desc=f"{setting}:{rotation}", unit="pair", dynamic_ncols=True)
         for i in bar:
             seed = args.seed * args.pairs + i
-            pair = held_out_problem(seed, setting, rotation=rotation)
+            pair = held_out_problem(seed, setting, rotation=rotation, families=args.families)
             for m in methods:
                 t0 = time.perf_counter()
                 T = runners[m](pair["source"], pair["model"], pair["diameter"], seed)

@@ -28,6 +28,10 @@ from .preprocess import check_cloud, degeneracy, diameter, frames_for, subsample
 DEGENERATE_RATIO = 0.02
 # Accept a scan up to this many times the model's size (partial views are smaller).
 MAX_SIZE_RATIO = 3.0
+# Candidate poses are compared by their fitness summed over these fractions of
+# the diameter: the wide one tells basins apart on noisy partial scans, the
+# tight ones break the ties that symmetric objects leave between basins.
+SELECTION_DISTANCES = (0.01, 0.02, 0.05)
 # Below this fitness the pose is reported but flagged as not trustworthy.
 LOW_FITNESS = 0.3
 
@@ -88,6 +92,13 @@ def start_rotations(count: int) -> np.ndarray:
     return poses.pose_from_rt(R, np.zeros((count, 3)))
 
 
+def selection_score(source, model, T, scale):
+    """Multi-scale fitness of a candidate pose (higher is better); scale: the diameter."""
+    moved = source @ T[:3, :3].T + T[:3, 3]
+    _, d2 = kernels.knn(moved, model, 1)
+    return float(sum(np.mean(d2[:, 0] <= (f * scale) ** 2) for f in SELECTION_DISTANCES))
+
+
 def fitness_of(source, model, T, distance):
     """(fitness, inlier RMSE) of source under T against model, Open3D's definitions."""
     moved = source @ T[:3, :3].T + T[:3, 3]
@@ -108,9 +119,9 @@ def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: 
     inlier_distance defaults to 2% of the model's diameter. Clouds must share
     units; a scan much larger than the model is refused as a unit mismatch.
     With ``starts`` > 1, one network call from each start rotation (one batch)
-    screens the poses; the ``refine_candidates`` that fit best (5% of the
-    diameter, on the subsampled clouds) each get the reverse diffusion and the
-    ICP refinement, and the best fit after refinement wins. ``starts=1`` is the
+    screens the poses; after 10 ICP steps on the subsampled clouds, the
+    ``refine_candidates`` that fit best (``selection_score``) each get the reverse
+    diffusion and the ICP refinement, and the best fit after refinement wins. ``starts=1`` is the
     paper's inference: the reverse diffusion from the identity.
     """
     t0 = time.perf_counter()
@@ -140,10 +151,16 @@ def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: 
     H_start = poses.identity(1)
     if starts > 1:
         # Screen: one network call from every start (one batch), keep the best fit.
-        screened = reverse_diffusion(net, rep(src, starts), rep(nsrc, starts), rep(tgt, starts), rep(ntgt, starts),
+        screened = reverse_diffusion(net, rep(src, starts), rep(nsrc, starts), rep(tgt, 1), rep(ntgt, 1),
                                      diff_cfg, diffusion=False, init=start_rotations(starts))
-        coarse = [fitness_of(src, tgt, M, 0.05)[0] for M in poses.matrix_from_pose(screened)]
-        H_start = screened[np.argsort(coarse)[::-1][: max(1, refine_candidates)]]
+        # A few ICP steps on the subsampled clouds settle each candidate into its
+        # basin, so that the fit compares basins rather than rough guesses.
+        settled = [kernels.icp(src, tgt, ntgt, init=M, max_iterations=10, max_correspondence_distance=0.05,
+                               method="point_to_plane")["matrix"] for M in poses.matrix_from_pose(screened)]
+        # Scored on the whole clouds: subsampled ones are too sparse to tell basins apart.
+        whole_src, whole_model = frames.normalise_source(source), frames.normalise_model(model)
+        score = [selection_score(whole_src, whole_model, M, 1.0) for M in settled]
+        H_start = poses.pose_from_matrix(np.stack(settled)[np.argsort(score)[::-1][: max(1, refine_candidates)]])
     # Reverse diffusion as published (from the identity), on the source moved by each screened pose.
     H = []
     for H_s in H_start:
@@ -163,10 +180,11 @@ def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: 
             for stage in (5 * distance, distance):  # wide basin first, then the inlier scale
                 T = kernels.icp(source, model, model_normals, init=T, max_iterations=icp_iterations,
                                 max_correspondence_distance=stage, method="point_to_plane")["matrix"]
-        fit, rmse = fitness_of(source, model, T, distance)
-        if best is None or (fit, -rmse) > (best[1], -best[2]):
-            best = (T, fit, rmse, T_net)
-    T, fit, rmse, T_net = best
+        chosen_by = selection_score(source, model, T, size_model)
+        if best is None or chosen_by > best[0]:
+            best = (chosen_by, T, T_net)
+    _, T, T_net = best
+    fit, rmse = fitness_of(source, model, T, distance)
     confident = fit >= LOW_FITNESS and not warnings
     if fit < LOW_FITNESS:
         warnings.append(f"low fitness {fit:.2f}: fewer than {LOW_FITNESS:.0%} of the scan's points lie within "
