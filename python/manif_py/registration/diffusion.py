@@ -107,7 +107,8 @@ class TrainingObjective(torch.nn.Module):
 
     def _correspondence(self, extras, target, overlap):
         err = (extras["matched"] - target).abs().sum(-1)
-        corr = (overlap * err).sum() / overlap.sum().clamp_min(1.0)
+        # Per problem, then the batch mean: so that ranks' means average to the global batch's.
+        corr = ((overlap * err).sum(-1) / overlap.sum(-1).clamp_min(1.0)).mean()
         conf = torch.nn.functional.binary_cross_entropy(extras["weights"].clamp(1e-6, 1 - 1e-6), overlap)
         return corr + 0.1 * conf
 

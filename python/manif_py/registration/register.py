@@ -33,7 +33,7 @@ def parse_args(argv):
     p.add_argument("--no-refine", action="store_true", help="skip the point-to-plane ICP refinement")
     p.add_argument("--one-shot", action="store_true", help="one network call instead of the reverse diffusion")
     p.add_argument("--no-noise", action="store_true", help="deterministic reverse diffusion (no injected noise)")
-    p.add_argument("--starts", type=int, default=4, help="starting rotations tried (default 4)")
+    p.add_argument("--starts", type=int, default=24, help="start rotations screened, 1 to 24 (default 24)")
     p.add_argument("--checkpoint", help="a network from `manif-py train-registration` (default: the shipped one)")
     p.add_argument("--inlier-distance", type=float, help="default: 2%% of the model's diameter")
     p.add_argument("--seed", type=int, default=0)
