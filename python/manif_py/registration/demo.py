@@ -48,7 +48,8 @@ def main(argv=None):
     for w in result.warnings:
         print(f"warning: {w}")
     plot_registration(scan, model, result.transformation, args.plot,
-                      title=f"{pair['name']}: rotation error {rot:.2f} deg, translation error {100 * tra:.2f}% D")
+                      title=f"{pair['family']} part, {args.setting.replace('_', ' ')} scan: rotation error "
+                            f"{rot:.2f} deg, translation error {100 * tra:.2f}% of its size")
     print(f"wrote {args.plot}")
     return 0
 
