@@ -11,13 +11,24 @@ from . import _core
 from ._core import (
     R1, R1Tangent, R2, R2Tangent, R3, R3Tangent, R4, R4Tangent, R5, R5Tangent, R6, R6Tangent,
     SE2, SE2Tangent, SE3, SE3Tangent, SE23, SE23Tangent, SGal3, SGal3Tangent, Sim3, Sim3Tangent,
-    SO2, SO2Tangent, SO3, SO3Tangent, get_num_threads, set_num_threads, set_parallel_threshold,
+    SO2, SO2Tangent, SO3, SO3Tangent, get_num_threads, set_parallel_threshold,
 )
 from ._core import batch
 from . import _conveniences  # noqa: F401  (adds Euler angles, @ dispatch, Rn(n) lookup)
 from ._conveniences import Rn, unchecked
 
 __version__ = "0.1.0"
+
+
+def set_num_threads(n: int) -> None:
+    """Worker threads of every batch kernel (0 = all cores): the groups, the
+    decompositions and the registration kernels. Each compiled module keeps its
+    own setting, so this sets them all."""
+    from . import _decomp, _registration
+
+    _core.set_num_threads(n)
+    _decomp.set_num_threads(n)
+    _registration.set_num_threads(n)
 
 GROUPS = (SO2, SE2, SO3, SE3, SE23, SGal3, Sim3, R1, R2, R3, R4, R5, R6)
 
