@@ -214,12 +214,18 @@ def test_unit_mismatch_is_refused():
         estimate_pose(pair["source"] * 1000.0, pair["model"])
 
 
-def test_planar_scan_is_flagged():
+@pytest.mark.parametrize("shape", ["plane", "line"])
+def test_degenerate_scan_is_flagged(shape):
+    """A planar or collinear scan leaves rotations undetermined: a pose comes back, flagged."""
     rng = np.random.default_rng(0)
-    plane = np.c_[rng.uniform(-0.5, 0.5, (400, 2)), 1e-5 * rng.normal(size=400)]
+    if shape == "plane":
+        scan = np.c_[rng.uniform(-0.5, 0.5, (400, 2)), 1e-5 * rng.normal(size=400)]
+    else:
+        scan = np.c_[rng.uniform(-0.5, 0.5, 400), 1e-5 * rng.normal(size=(400, 2))]
     model = held_out_problem(1, "clean", rotation="45")["model"]
-    result = estimate_pose(plane, model, refine=False, starts=1)
-    assert not result.confident and any("planar" in w for w in result.warnings)
+    result = estimate_pose(scan, model, refine=False, starts=1)
+    assert not result.confident and any("planar or collinear" in w for w in result.warnings)
+    assert np.all(np.isfinite(result.transformation))
 
 
 def test_register_command_writes_json_and_plot(tmp_path):
