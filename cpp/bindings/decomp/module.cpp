@@ -2,8 +2,7 @@
 // decomposition, Haar sampling, the kernel-network pairwise inputs and image warps.
 #include <pybind11/pybind11.h>
 
-#include <manif_py/batch/parallel_for.h>
-
+#include "../thread_setting.h"
 #include "decomp_args.h"
 
 PYBIND11_MODULE(_decomp, m) {
@@ -11,14 +10,5 @@ PYBIND11_MODULE(_decomp, m) {
   manif_py::decomp_bind::bind_groups(m);
   manif_py::decomp_bind::bind_sampling(m);
   manif_py::decomp_bind::bind_warp(m);
-  // This module's own thread setting: each extension module holds its own copy
-  // (manif_py.set_num_threads sets all of them).
-  m.def(
-      "set_num_threads",
-      [](int n) {
-        if (n < 0) throw pybind11::value_error("set_num_threads: argument 'n' must be >= 0 (0 = all cores)");
-        manif_py::batch_threads().store(n);
-      },
-      pybind11::arg("n"));
-  m.def("get_num_threads", [] { return manif_py::effective_threads(); });
+  manif_py::py_bind::bind_thread_setting(m);  // this module's own copy of the setting
 }
