@@ -16,12 +16,12 @@ Ratios are (peer time) / (manif_py time): above 1 means manif_py is faster.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 
 from manif_py.registration import kernels as K
+
+from _common import time_batch
 
 try:
     import torch
@@ -34,13 +34,8 @@ except ImportError:
 
 
 def median_ms(fn, rounds):
-    fn()
-    runs = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return statistics.median(runs) * 1e3
+    """Median ms of one call of fn (after a warm-up), by the shared benchmark timer."""
+    return time_batch(fn, 1, rounds) / 1e6
 
 
 def row(name, ours, peers):

@@ -9,15 +9,7 @@ faster. Also the reference the C++ results are tested and benchmarked against.
 Conventions (the same as ``manif_py.decomp``)
 ---------------------------------------------
 Groups are named "SO2", "SL2", "GL2" (n = 2) and "SL3", "GL3" (n = 3).
-Lie algebra bases are orthonormal under <A, B> = tr(A^T B)::
-
-    GL2 (d=4): E11, (E12+E21)/sqrt2, E22, (E21-E12)/sqrt2
-    SL2 (d=3): (E12+E21)/sqrt2, (E21-E12)/sqrt2, diag(1,-1)/sqrt2
-    SO2 (d=1): (E21-E12)/sqrt2
-    GL3 (d=9): E11, E22, E33, (E12+E21)/sqrt2, (E13+E31)/sqrt2, (E23+E32)/sqrt2,
-               (E32-E23)/sqrt2, (E13-E31)/sqrt2, (E21-E12)/sqrt2
-    SL3 (d=8): diag(1,-1,0)/sqrt2, diag(1,1,-2)/sqrt6, (E12+E21)/sqrt2,
-               (E13+E31)/sqrt2, (E23+E32)/sqrt2, then the three skew ones of GL3
+The Lie algebra bases are those of ``manif_py.decomp`` (its docstring lists them).
 
 The symmetric (p) basis elements are the "p-coordinates"; the skew ones the
 "k-coordinates". The chart is xi(x) = expm(X_p) expm(X_k) with X = hat(x), and

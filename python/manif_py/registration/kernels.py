@@ -241,8 +241,8 @@ def add_s(src_model, pose_est, pose_gt, diameter: float) -> dict:
 
 
 def set_num_threads(n: int) -> None:
-    """Threads for these kernels (0 = all cores). Separate from ``manif_py.set_num_threads``:
-    each extension module keeps its own setting."""
+    """Threads for these kernels alone (0 = all cores); ``manif_py.set_num_threads``
+    sets every compiled module at once."""
     _C.set_num_threads(int(n))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels
+from . import kernels, poses
 
 ROTATION_THRESHOLDS_DEG = (5.0, 10.0, 20.0)
 TRANSLATION_THRESHOLDS = (0.01, 0.02, 0.05)  # of D
@@ -35,9 +35,8 @@ def add_s(model, T_est, T_gt, diameter) -> float:
     under the other pose (symmetric objects are not punished for their symmetry).
     The model is carried into the scan's frame by both inverse poses."""
     inv = np.linalg.inv
-    a, b = _moved(model, inv(T_gt)), _moved(model, inv(T_est))
-    _, d2 = kernels.knn(np.ascontiguousarray(a), np.ascontiguousarray(b), 1)
-    return float(np.sqrt(d2[:, 0]).mean() / diameter)
+    H = poses.pose_from_matrix(np.stack([inv(T_gt), inv(T_est)]))
+    return float(kernels.add_s(np.ascontiguousarray(model, dtype=np.float64), H[0], H[1], diameter)["relative"])
 
 
 def chamfer(source, model, T_est, diameter) -> float:

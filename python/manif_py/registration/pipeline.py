@@ -92,20 +92,24 @@ def start_rotations(count: int) -> np.ndarray:
     return poses.pose_from_rt(R, np.zeros((count, 3)))
 
 
+def _nearest_sq(source, model, T):
+    """Squared distance from each source point, moved by T, to its nearest model point."""
+    _, d2 = kernels.knn(source @ T[:3, :3].T + T[:3, 3], model, 1)
+    return d2[:, 0]
+
+
 def selection_score(source, model, T, scale):
     """Multi-scale fitness of a candidate pose (higher is better); scale: the diameter."""
-    moved = source @ T[:3, :3].T + T[:3, 3]
-    _, d2 = kernels.knn(moved, model, 1)
-    return float(sum(np.mean(d2[:, 0] <= (f * scale) ** 2) for f in SELECTION_DISTANCES))
+    d2 = _nearest_sq(source, model, T)
+    return float(sum(np.mean(d2 <= (f * scale) ** 2) for f in SELECTION_DISTANCES))
 
 
 def fitness_of(source, model, T, distance):
     """(fitness, inlier RMSE) of source under T against model, Open3D's definitions."""
-    moved = source @ T[:3, :3].T + T[:3, 3]
-    _, d2 = kernels.knn(moved, model, 1)
-    inliers = d2[:, 0] <= distance * distance
+    d2 = _nearest_sq(source, model, T)
+    inliers = d2 <= distance * distance
     fitness = float(inliers.mean())
-    rmse = float(np.sqrt(d2[inliers, 0].mean())) if inliers.any() else 0.0
+    rmse = float(np.sqrt(d2[inliers].mean())) if inliers.any() else 0.0
     return fitness, rmse
 
 

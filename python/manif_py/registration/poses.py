@@ -46,9 +46,3 @@ def compose(A, B):
 def identity(n):
     return np.tile(np.array([0, 0, 0, 0, 0, 0, 1.0]), (n, 1))
 
-
-def rotation_error_deg(R_est, R_gt):
-    """Geodesic angle between rotations (B, 3, 3), in degrees."""
-    rel = np.einsum("bji,bjk->bik", R_gt, R_est)
-    cos = np.clip((np.trace(rel, axis1=1, axis2=2) - 1.0) / 2.0, -1.0, 1.0)
-    return np.degrees(np.arccos(cos))
