@@ -100,8 +100,17 @@ def _nearest_sq(source, model, T):
 
 def selection_score(source, model, T, scale):
     """Multi-scale fitness of a candidate pose (higher is better); scale: the diameter."""
-    d2 = _nearest_sq(source, model, T)
-    return float(sum(np.mean(d2 <= (f * scale) ** 2) for f in SELECTION_DISTANCES))
+    return float(selection_scores(source, model, np.asarray(T)[None], scale)[0])
+
+
+def selection_scores(source, model, Ts, scale) -> np.ndarray:
+    """``selection_score`` of every candidate Ts (B, 4, 4), with one kd-tree over the model:
+    the B moved copies of the source are queried in one batch."""
+    Ts = np.asarray(Ts, dtype=np.float64)
+    moved = np.einsum("bij,nj->bni", Ts[:, :3, :3], source) + Ts[:, None, :3, 3]
+    _, d2 = kernels.knn(moved.reshape(-1, 3), model, 1)
+    d2 = d2[:, 0].reshape(len(Ts), -1)
+    return sum(np.mean(d2 <= (f * scale) ** 2, axis=1) for f in SELECTION_DISTANCES)
 
 
 def fitness_of(source, model, T, distance):
@@ -163,18 +172,16 @@ def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: 
                                method="point_to_plane")["matrix"] for M in poses.matrix_from_pose(screened)]
         # Scored on the whole clouds: subsampled ones are too sparse to tell basins apart.
         whole_src, whole_model = frames.normalise_source(source), frames.normalise_model(model)
-        score = [selection_score(whole_src, whole_model, M, 1.0) for M in settled]
+        score = selection_scores(whole_src, whole_model, np.stack(settled), 1.0)
         H_start = poses.pose_from_matrix(np.stack(settled)[np.argsort(score)[::-1][: max(1, refine_candidates)]])
-    # Reverse diffusion as published (from the identity), on the source moved by each screened pose.
-    H = []
-    for H_s in H_start:
-        R_s, t_s = poses.rt_from_pose(H_s[None])
-        moved, moved_n = src @ R_s[0].T + t_s[0], nsrc @ R_s[0].T
-        H_d = reverse_diffusion(net, rep(moved, 1), rep(moved_n, 1), rep(tgt, 1), rep(ntgt, 1), diff_cfg,
-                                diffusion=diffusion, noise=noise, seed=seed)
-        H.append(poses.compose(H_d, H_s[None])[0])
-    H = np.stack(H)
-    H_n = poses.matrix_from_pose(H)
+    # Reverse diffusion as published (from the identity), on the source moved by each screened
+    # pose: all candidates in one batch.
+    R_s, t_s = poses.rt_from_pose(H_start)
+    moved = torch.from_numpy((np.einsum("bij,nj->bni", R_s, src) + t_s[:, None]).astype(np.float32))
+    moved_n = torch.from_numpy(np.einsum("bij,nj->bni", R_s, nsrc).astype(np.float32))
+    H_d = reverse_diffusion(net, moved, moved_n, rep(tgt, 1), rep(ntgt, 1), diff_cfg,
+                            diffusion=diffusion, noise=noise, seed=seed)
+    H_n = poses.matrix_from_pose(poses.compose(H_d, H_start))
     model_normals = unoriented_normals(model) if refine else None
     best = None
     for i in range(len(H_n)):
