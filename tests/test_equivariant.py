@@ -55,6 +55,33 @@ def test_rot90_permutes_group_axis_exactly(group, quarter_turns):
 
 
 @pytest.mark.parametrize("group", GROUPS)
+@pytest.mark.parametrize("options", [dict(pool="blurmax"), dict(pool="blurmax", input_margin=4)])
+def test_rot90_exact_with_blur_pooling_and_input_margin(group, options):
+    """Anti-aliased pooling and a zero input margin keep the exact quarter-turn equivariance."""
+    net = tiny_net(group, **options)
+    net.fix_samples(4, seed=0, rotation="equidistant", spd_std=0.0)
+    x = torch.rand(2, 1, 16, 16, dtype=torch.float64)
+    xr = torch.rot90(x, 1, (-2, -1))
+    for a, b in zip(net.features(x, return_all=True), net.features(xr, return_all=True)):
+        expected = torch.rot90(torch.roll(a, -1, dims=2), 1, (-2, -1))
+        assert torch.allclose(b, expected, atol=1e-5, rtol=0), (b - expected).abs().max()
+    assert torch.allclose(net(x), net(xr), atol=1e-5, rtol=0)
+
+
+def test_blur_pooling_shapes_and_shift_stability():
+    """blurmax halves the size like plain 2 x 2 pooling; a one-pixel shift of a thin stroke changes
+    its output less than it changes plain max pooling's."""
+    x = torch.zeros(1, 1, 1, 16, 16, dtype=torch.float64)
+    x[..., 4:12, 7] = 1.0
+    xs = torch.roll(x, 1, dims=-1)
+    blur, plain = SpatialPool(2, "blurmax"), SpatialPool(2, "max")
+    assert blur(x).shape == plain(x).shape == (1, 1, 1, 8, 8)
+    d_blur = (blur(x) - blur(xs)).abs().sum()
+    d_plain = (plain(x) - plain(xs)).abs().sum()
+    assert d_blur < 0.75 * d_plain, (d_blur, d_plain)
+
+
+@pytest.mark.parametrize("group", GROUPS)
 def test_translation_invariance_of_logits(group):
     """Convolutions commute with translations; the global max removes them. The digit stays farther from
     the border than the receptive field (14 pixels), so zero padding sees the same background."""
@@ -295,6 +322,13 @@ def test_bad_configuration():
         EquivariantNet("GL2", num_samples=0)
     with pytest.raises(ValueError, match="'name'"):
         build_model("resnet")
+    with pytest.raises(ValueError, match="'input_margin'"):
+        EquivariantNet("GL2", input_margin=3)
+    with pytest.raises(ValueError, match="'mode'"):
+        EquivariantNet("GL2", pool="median")
+    with pytest.raises(ValueError, match="'kernel_size'.*blurmax"):
+        SpatialPool(3, "blurmax")
+
     with pytest.raises(ValueError, match="'images'"):
         transforms.make_test_set("affnist", np.zeros((3, 40, 40), np.float32), np.zeros(3), 2)
     with pytest.raises(ValueError, match="'images'.*blank"):

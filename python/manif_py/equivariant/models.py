@@ -24,6 +24,7 @@ from .layers import GroupConv, GroupLayerNorm, InvariantProjection, LiftingConv,
 
 # Rotations by multiples of 90 degrees map the k x k kernel grid onto itself.
 GRID_ROTATIONS = 4
+TRAIN_ROTATIONS = ("grid", "equidistant", "haar")
 
 
 def check_images(x, in_channels: int, name: str = "x") -> torch.Tensor:
@@ -57,13 +58,17 @@ class EquivariantNet(nn.Module):
       channels: output channels of the lifting layer and of each group conv.
       num_samples: group samples per layer in training (M = K).
       spd_std: std of the SPD factor's p-coordinates of the samples (not for SO2).
-      train_rotation: rotation factors drawn in training: "grid" (angles 2 pi i / M; for M = 4 the
-        rotated kernel grid lands on itself, so rotations never resample the kernel off its grid),
-        "equidistant" (the same with a random common offset per forward) or "haar" (independent
-        uniform angles). The SPD factors are redrawn every forward pass in all three cases.
+      train_rotation: rotation factors drawn in training: "grid" (the quarter turns, each with
+        M / 4 SPD factors: the rotated kernel grid lands on itself, so the kernel is never sampled off
+        its grid; M < 4: the angles 2 pi i / M), "equidistant" (2 pi i / M plus a random common offset per forward) or
+        "haar" (independent uniform angles). The SPD factors are redrawn every forward pass in all cases.
       w0: SIREN frequency. 30 rather than the paper's 10: measured on this budget (a few epochs of
         4,000 digits), w0 = 10 kernels learned several times slower (docs/equivariant.md).
       head_hidden: width of the classifier's hidden layer (0: a single linear layer).
+      pool: spatial pooling, "max", "avg" or "blurmax" (anti-aliased max, ``layers.SpatialPool``).
+      input_margin: zero pixels added around the input image before the lifting layer (even). A digit
+        moved to the canvas edge then still has background around it instead of the replicated edge of
+        the feature maps, so translations up to the edge change the features less.
       eval_samples / eval_rotation / eval_seed / eval_spd_std: the fixed samples of eval mode.
     """
 
@@ -71,7 +76,7 @@ class EquivariantNet(nn.Module):
                  kernel_size: int = 5, spd_std: float = 0.05, pool: str = "max", siren_width: int = 60,
                  siren_layers: int = 3, w0: float = 30.0, num_classes: int = 10, eval_samples: int | None = None,
                  eval_rotation: str = "grid", eval_seed: int = 0, eval_spd_std: float | None = None,
-                 train_rotation: str = "grid", head_hidden: int = 0):
+                 train_rotation: str = "grid", head_hidden: int = 0, input_margin: int = 0):
         super().__init__()
         self.group = groups.check_group(group)
         channels = tuple(int(c) for c in channels)
@@ -80,8 +85,11 @@ class EquivariantNet(nn.Module):
         if num_samples < 1:
             raise ValueError(f"argument 'num_samples' must be >= 1, got {num_samples}")
         self.in_channels, self.channels, self.kernel_size = in_channels, channels, kernel_size
-        if train_rotation not in ("equidistant", "haar", "grid"):
-            raise ValueError(f"argument 'train_rotation' must be 'equidistant', 'haar' or 'grid', got {train_rotation!r}")
+        if input_margin < 0 or input_margin % 2:
+            raise ValueError(f"argument 'input_margin' must be an even integer >= 0, got {input_margin}")
+        self.input_margin = int(input_margin)
+        if train_rotation not in TRAIN_ROTATIONS:
+            raise ValueError(f"argument 'train_rotation' must be one of {TRAIN_ROTATIONS}, got {train_rotation!r}")
         self.num_samples, self.spd_std, self.train_rotation = num_samples, float(spd_std), train_rotation
         kw = dict(siren_width=siren_width, siren_layers=siren_layers, w0=w0)
         self.lift = LiftingConv(in_channels, channels[0], kernel_size, **kw)
@@ -174,6 +182,8 @@ class EquivariantNet(nn.Module):
     def features(self, x: torch.Tensor, return_all: bool = False):
         """Group feature maps: the last (B, C, G, h, w), or the list of every layer's output."""
         x = check_images(x, self.in_channels)
+        if self.input_margin:
+            x = F.pad(x, (self.input_margin,) * 4)          # zeros: the canvas background
         lift_inv, pairs = self._current_inputs(x.device)
         outs = []
         h = F.gelu(self.norms[0](self.lift(x, lift_inv)))

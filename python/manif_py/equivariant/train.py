@@ -30,10 +30,11 @@ from .models import MODEL_NAMES, build_model, count_parameters
 
 # Defaults of a full run, sized so that the four models of one seed train and
 # evaluate in under 30 minutes on a 2-core CPU (see docs/equivariant.md).
-FULL = dict(channels=(16, 16, 16), num_samples=4, spd_std=0.05, epochs=6, batch_size=32, lr=3e-3, siren_lr_scale=0.03)
+FULL = dict(channels=(16, 16, 16), num_samples=4, spd_std=0.05, epochs=6, batch_size=32, lr=3e-3, siren_lr_scale=0.03,
+            pool="blurmax", input_margin=4)
 # --tiny: a smoke run of a few seconds (tests, CI).
 TINY = dict(channels=(4, 4, 4), num_samples=4, spd_std=0.05, epochs=1, batch_size=32, lr=3e-3, siren_lr_scale=0.03,
-            train_limit=128, test_limit=64, siren_width=16)
+            train_limit=128, test_limit=64, siren_width=16, pool="blurmax", input_margin=4)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -50,6 +51,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--num-samples", type=int, default=None, help="group samples per layer in training")
     p.add_argument("--spd-std", type=float, default=None, help="spread of the SPD factor of the samples")
     p.add_argument("--siren-lr-scale", type=float, default=None, help="learning-rate factor of the SIREN kernels")
+    p.add_argument("--w0", type=float, default=None, help="SIREN frequency")
+    p.add_argument("--train-rotation", choices=("grid", "equidistant", "haar"), default=None,
+                   help="rotation factors of the training samples (see EquivariantNet)")
+    p.add_argument("--pool", choices=("max", "avg", "blurmax"), default=None,
+                   help="spatial pooling of the equivariant models (blurmax: anti-aliased max)")
+    p.add_argument("--input-margin", type=int, default=None, help="zero pixels around the input (equivariant models)")
     p.add_argument("--train-limit", type=int, default=None, help="train on this many digits (random subset)")
     p.add_argument("--test-limit", type=int, default=None, help="report clean accuracy on this many test digits")
     p.add_argument("--steps", type=int, default=None, help="stop each epoch after this many steps (tests)")
@@ -73,7 +80,7 @@ def make_config(args: argparse.Namespace) -> dict:
     cfg = dict(TINY if args.tiny else FULL)
     cfg.update(model=args.model, seed=args.seed, dtype=args.dtype, tiny=args.tiny)
     for name in ("epochs", "batch_size", "lr", "num_samples", "spd_std", "train_limit", "test_limit", "steps",
-                 "siren_lr_scale"):
+                 "siren_lr_scale", "w0", "train_rotation", "pool", "input_margin"):
         v = getattr(args, name)
         if v is not None:
             cfg[name] = v
@@ -83,10 +90,15 @@ def make_config(args: argparse.Namespace) -> dict:
     return cfg
 
 
+# Model options a configuration may set; absent keys (older runs) keep the model's defaults.
+OPTIONAL_MODEL_KEYS = ("siren_width", "w0", "train_rotation", "pool", "input_margin")
+
+
 def model_kwargs(cfg: dict) -> dict:
     kw = dict(channels=tuple(cfg["channels"]), num_samples=cfg["num_samples"], spd_std=cfg["spd_std"])
-    if "siren_width" in cfg:
-        kw["siren_width"] = cfg["siren_width"]
+    for key in OPTIONAL_MODEL_KEYS:
+        if key in cfg:
+            kw[key] = cfg[key]
     return kw
 
 
