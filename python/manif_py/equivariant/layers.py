@@ -169,7 +169,7 @@ class SpatialPool(nn.Module):
         C, G = x.shape[1:3]
         planes = x.flatten(1, 2)                                            # (B, C*G, H, W)
         if self.mode == "blurmax":
-            # channels_last: torch's CPU pooling kernels ran 3x faster on it, backward included.
+            # channels_last: torch's CPU pooling kernels ran several times faster on it, backward included.
             peaks = F.max_pool2d(planes.contiguous(memory_format=torch.channels_last), 2, stride=1)
             # [1, 2, 1] as two 2-tap means; count_include_pad=False repeats the edge value.
             smooth = F.avg_pool2d(peaks, 2, stride=1, padding=1, count_include_pad=False)

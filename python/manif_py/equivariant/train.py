@@ -107,11 +107,18 @@ def make_model(cfg: dict) -> torch.nn.Module:
     return model.to(getattr(torch, cfg["dtype"]))
 
 
+def train_subset(num_train: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """(kept, left out): sorted indices of the --train-limit subset of the training digits and of
+    the rest (the validation digits of benchmarks/equivariant_validation.py)."""
+    order = np.random.default_rng(1).permutation(num_train)
+    return np.sort(order[:limit]), np.sort(order[limit:])
+
+
 def load_data(cfg: dict):
     """Train and test tensors of the configured subset sizes."""
     x_tr, y_tr, x_te, y_te = data.train_test_digits(seed=0)
     if cfg.get("train_limit"):
-        keep = np.sort(np.random.default_rng(1).permutation(len(x_tr))[: cfg["train_limit"]])
+        keep, _ = train_subset(len(x_tr), cfg["train_limit"])
         x_tr, y_tr = x_tr[keep], y_tr[keep]
     if cfg.get("test_limit"):
         keep = np.sort(np.random.default_rng(2).permutation(len(x_te))[: cfg["test_limit"]])
