@@ -38,6 +38,8 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--eval-samples", type=int, nargs="+", default=[4], help="test-time group samples to try")
+    p.add_argument("--eval-rotation", choices=("grid", "equidistant"), default="grid",
+                   help="test-time rotations: quarter turns, or M equidistant angles 2 pi i / M")
     p.add_argument("train_flags", nargs=argparse.REMAINDER, help="-- then train-equivariant flags")
     args = p.parse_args(argv)
     args.train_flags = [f for f in args.train_flags if f != "--"]
@@ -91,15 +93,16 @@ def main(argv=None) -> int:
     report = dict(name=args.name, model=args.model, train_flags=args.train_flags, train_seconds=train_s,
                   config=json.load(open(os.path.join(run, "config.json"))), results={})
     for m in ([4] if args.model == "cnn" else args.eval_samples):
-        model, _, _ = evaluate.load_run(run, "cpu", eval_samples=m, eval_rotation="grid")
+        model, _, _ = evaluate.load_run(run, "cpu", eval_samples=m, eval_rotation=args.eval_rotation)
         r = evaluate.evaluate_model(model, sets, "cpu")
         entry = {k: r[k]["accuracy"] for k in sets}
         entry["prediction_changes"] = r["invariance_rate"]
         entry["affnist_by_angle"] = by_angle(model, sets["affnist"])
         entry["roll_prediction_changes"] = roll_changes(model, sets["clean"])
-        report["results"][f"grid{m}"] = entry
-        print(json.dumps({f"grid{m}": entry}), flush=True)
-    with open(os.path.join(run, "validation.json"), "w") as f:
+        report["results"][f"{args.eval_rotation}{m}"] = entry
+        print(json.dumps({f"{args.eval_rotation}{m}": entry}), flush=True)
+    name = "validation.json" if args.eval_rotation == "grid" else f"validation_{args.eval_rotation}.json"
+    with open(os.path.join(run, name), "w") as f:
         json.dump(report, f, indent=1)
     return 0
 
