@@ -9,7 +9,8 @@ sets: affNIST-like (4 copies per digit), SL(2) (1), rotation (2), and "shift": t
 affNIST-like set's translations alone (A = I), which isolates translation from the
 linear part. Also reports affNIST-like accuracy by |rotation angle|, the factor that
 costs most, and the fraction of predictions that change when the clean digits are
-rolled by a few whole pixels (pooling aliasing; 4 is the network's total stride). Writes OUT/NAME/validation.json and prints it.
+rolled by a few whole pixels (pooling aliasing; 4 is the network's total stride).
+Writes OUT/NAME/validation.json and prints it.
 """
 from __future__ import annotations
 
@@ -60,24 +61,13 @@ def validation_sets(seed: int = 5) -> dict:
     return sets
 
 
-def by_angle(model, aff: dict) -> dict:
-    pred = evaluate.predict(model, aff["images"], "cpu", 250, torch.float32)
-    correct = pred == aff["labels"]
-    angle = np.abs(np.degrees(aff["params"]["angle"]))
-    out = {}
-    for lo, hi in zip(ANGLE_BINS[:-1], ANGLE_BINS[1:]):
-        m = (angle >= lo) & (angle < hi)
-        out[f"{lo:g}-{hi:g} deg"] = float(correct[m].mean())
-    return out
-
-
-def roll_changes(model, clean: dict) -> dict:
+def roll_changes(model, clean: dict, clean_pred: np.ndarray) -> dict:
+    """Fraction of predictions that change when the clean digits are rolled by each of ROLLS."""
     images = torch.from_numpy(clean["images"])
-    base = evaluate.predict(model, clean["images"], "cpu", 250, torch.float32)
     out = {}
     for dy, dx in ROLLS:
         rolled = torch.roll(images, (dy, dx), (-2, -1)).numpy()
-        out[f"({dy}, {dx})"] = float((evaluate.predict(model, rolled, "cpu", 250, torch.float32) != base).mean())
+        out[f"({dy}, {dx})"] = float((evaluate.predict(model, rolled, "cpu", 250, torch.float32) != clean_pred).mean())
     return out
 
 
@@ -94,11 +84,13 @@ def main(argv=None) -> int:
                   config=json.load(open(os.path.join(run, "config.json"))), results={})
     for m in ([4] if args.model == "cnn" else args.eval_samples):
         model, _, _ = evaluate.load_run(run, "cpu", eval_samples=m, eval_rotation=args.eval_rotation)
-        r = evaluate.evaluate_model(model, sets, "cpu")
+        r, pred = evaluate.evaluate_model(model, sets, "cpu", return_predictions=True)
         entry = {k: r[k]["accuracy"] for k in sets}
         entry["prediction_changes"] = r["invariance_rate"]
-        entry["affnist_by_angle"] = by_angle(model, sets["affnist"])
-        entry["roll_prediction_changes"] = roll_changes(model, sets["clean"])
+        aff = sets["affnist"]
+        entry["affnist_by_angle"] = evaluate.binned_accuracy(np.abs(np.degrees(aff["params"]["angle"])),
+                                                             pred["affnist"] == aff["labels"], np.array(ANGLE_BINS))
+        entry["roll_prediction_changes"] = roll_changes(model, sets["clean"], pred["clean"])
         report["results"][f"{args.eval_rotation}{m}"] = entry
         print(json.dumps({f"{args.eval_rotation}{m}": entry}), flush=True)
     name = "validation.json" if args.eval_rotation == "grid" else f"validation_{args.eval_rotation}.json"

@@ -52,9 +52,9 @@ def main(argv=None) -> int:
     data = resources.files("manif_py.registration").joinpath("data")
     nets = {name: checkpoint.load(str(data / f"{name}_checkpoint.pt")) for name in ("default", "one_shot")}
     errors = {k: [] for k in ["fixed_point_diffusion_net", "fixed_point_one_shot_net"] + [f"T_inf={s}" for s in STEPS]}
+    net, diff_cfg, _ = nets["default"]
     for i in tqdm(range(args.pairs), desc=f"{args.setting}:{args.rotation}", unit="pair"):
         pair = held_out_problem(i, args.setting, rotation=args.rotation)
-        net, diff_cfg, _ = nets["default"]
         src, nsrc, tgt, ntgt, H0 = normalised_problem(pair, net.cfg.n_source, net.cfg.n_model,
                                                       np.random.default_rng(i))
         as_t = lambda a: torch.from_numpy(a[None].astype(np.float32))  # noqa: E731

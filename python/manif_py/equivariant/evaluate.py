@@ -97,8 +97,10 @@ def binned_accuracy(magnitude: np.ndarray, correct: np.ndarray, edges: np.ndarra
     return dict(edges=edges.tolist(), centres=(0.5 * (edges[1:] + edges[:-1])).tolist(), accuracy=acc, count=count)
 
 
-def evaluate_model(model, sets: dict, device, batch: int = 250, dtype=torch.float32) -> dict:
-    """Accuracies, invariance rate and binned accuracies of one model on the test sets."""
+def evaluate_model(model, sets: dict, device, batch: int = 250, dtype=torch.float32,
+                   return_predictions: bool = False):
+    """Accuracies, invariance rate and binned accuracies of one model on the test sets; with
+    ``return_predictions``, (that dict, {set name: predicted classes})."""
     res = {}
     preds = {}
     for name, s in sets.items():
@@ -116,7 +118,7 @@ def evaluate_model(model, sets: dict, device, batch: int = 250, dtype=torch.floa
         changed = preds[fam] != clean[sets[fam]["digit"]]
         res[fam]["prediction_change_rate"] = float(changed.mean())
     res["invariance_rate"] = res["affnist"]["prediction_change_rate"]
-    return res
+    return (res, preds) if return_predictions else res
 
 
 def plot(results: dict, path: str) -> None:

@@ -59,9 +59,9 @@ class EquivariantNet(nn.Module):
       num_samples: group samples per layer in training (M = K).
       spd_std: std of the SPD factor's p-coordinates of the samples (not for SO2).
       train_rotation: rotation factors drawn in training: "grid" (the quarter turns, each with
-        M / 4 SPD factors: the rotated kernel grid lands on itself, so the kernel is never sampled off
-        its grid; M < 4: the angles 2 pi i / M), "equidistant" (2 pi i / M plus a random common offset per forward) or
-        "haar" (independent uniform angles). The SPD factors are redrawn every forward pass in all cases.
+        M / 4 SPD factors: the rotated kernel grid lands on itself, so the kernel is never sampled
+        off its grid; M < 4: the angles 2 pi i / M), "equidistant" (2 pi i / M plus a random
+        common offset per forward) or "haar" (independent uniform angles). The SPD factors are redrawn every forward pass in all cases.
       w0: SIREN frequency. 30 rather than the paper's 10: measured on this budget (a few epochs of
         4,000 digits), w0 = 10 kernels learned several times slower (docs/equivariant.md).
       head_hidden: width of the classifier's hidden layer (0: a single linear layer).

@@ -26,15 +26,15 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data.distributed import DistributedSampler
 
 from . import data, distributed
-from .models import MODEL_NAMES, build_model, count_parameters
+from .layers import SpatialPool
+from .models import MODEL_NAMES, TRAIN_ROTATIONS, build_model, count_parameters
 
 # Defaults of a full run, sized so that the four models of one seed train and
 # evaluate in under 30 minutes on a 2-core CPU (see docs/equivariant.md).
 FULL = dict(channels=(16, 16, 16), num_samples=4, spd_std=0.05, epochs=6, batch_size=32, lr=3e-3, siren_lr_scale=0.03,
             pool="blurmax", input_margin=4)
 # --tiny: a smoke run of a few seconds (tests, CI).
-TINY = dict(channels=(4, 4, 4), num_samples=4, spd_std=0.05, epochs=1, batch_size=32, lr=3e-3, siren_lr_scale=0.03,
-            train_limit=128, test_limit=64, siren_width=16, pool="blurmax", input_margin=4)
+TINY = dict(FULL, channels=(4, 4, 4), epochs=1, train_limit=128, test_limit=64, siren_width=16)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,9 +52,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--spd-std", type=float, default=None, help="spread of the SPD factor of the samples")
     p.add_argument("--siren-lr-scale", type=float, default=None, help="learning-rate factor of the SIREN kernels")
     p.add_argument("--w0", type=float, default=None, help="SIREN frequency")
-    p.add_argument("--train-rotation", choices=("grid", "equidistant", "haar"), default=None,
+    p.add_argument("--train-rotation", choices=TRAIN_ROTATIONS, default=None,
                    help="rotation factors of the training samples (see EquivariantNet)")
-    p.add_argument("--pool", choices=("max", "avg", "blurmax"), default=None,
+    p.add_argument("--pool", choices=SpatialPool.MODES, default=None,
                    help="spatial pooling of the equivariant models (blurmax: anti-aliased max)")
     p.add_argument("--input-margin", type=int, default=None, help="zero pixels around the input (equivariant models)")
     p.add_argument("--train-limit", type=int, default=None, help="train on this many digits (random subset)")

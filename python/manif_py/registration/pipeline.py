@@ -92,30 +92,24 @@ def start_rotations(count: int) -> np.ndarray:
     return poses.pose_from_rt(R, np.zeros((count, 3)))
 
 
-def _nearest_sq(source, model, T):
-    """Squared distance from each source point, moved by T, to its nearest model point."""
-    _, d2 = kernels.knn(source @ T[:3, :3].T + T[:3, 3], model, 1)
-    return d2[:, 0]
-
-
-def selection_score(source, model, T, scale):
-    """Multi-scale fitness of a candidate pose (higher is better); scale: the diameter."""
-    return float(selection_scores(source, model, np.asarray(T)[None], scale)[0])
-
-
-def selection_scores(source, model, Ts, scale) -> np.ndarray:
-    """``selection_score`` of every candidate Ts (B, 4, 4), with one kd-tree over the model:
-    the B moved copies of the source are queried in one batch."""
+def _nearest_sq(source, model, Ts) -> np.ndarray:
+    """(B, N) squared distances from each source point, moved by each pose Ts (B, 4, 4), to its
+    nearest model point: one kd-tree over the model, all B moved copies queried in one batch."""
     Ts = np.asarray(Ts, dtype=np.float64)
     moved = np.einsum("bij,nj->bni", Ts[:, :3, :3], source) + Ts[:, None, :3, 3]
     _, d2 = kernels.knn(moved.reshape(-1, 3), model, 1)
-    d2 = d2[:, 0].reshape(len(Ts), -1)
+    return d2[:, 0].reshape(len(Ts), -1)
+
+
+def selection_scores(source, model, Ts, scale) -> np.ndarray:
+    """Multi-scale fitness of every candidate pose Ts (B, 4, 4) (higher is better); scale: the diameter."""
+    d2 = _nearest_sq(source, model, Ts)
     return sum(np.mean(d2 <= (f * scale) ** 2, axis=1) for f in SELECTION_DISTANCES)
 
 
 def fitness_of(source, model, T, distance):
     """(fitness, inlier RMSE) of source under T against model, Open3D's definitions."""
-    d2 = _nearest_sq(source, model, T)
+    d2 = _nearest_sq(source, model, np.asarray(T)[None])[0]
     inliers = d2 <= distance * distance
     fitness = float(inliers.mean())
     rmse = float(np.sqrt(d2[inliers].mean())) if inliers.any() else 0.0
@@ -133,7 +127,7 @@ def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: 
     units; a scan much larger than the model is refused as a unit mismatch.
     With ``starts`` > 1, one network call from each start rotation (one batch)
     screens the poses; after 10 ICP steps on the subsampled clouds, the
-    ``refine_candidates`` that fit best (``selection_score``) each get the reverse
+    ``refine_candidates`` that fit best (``selection_scores``) each get the reverse
     diffusion and the ICP refinement, and the best fit after refinement wins. ``starts=1`` is the
     paper's inference: the reverse diffusion from the identity.
     """
@@ -183,18 +177,17 @@ def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: 
                             diffusion=diffusion, noise=noise, seed=seed)
     H_n = poses.matrix_from_pose(poses.compose(H_d, H_start))
     model_normals = unoriented_normals(model) if refine else None
-    best = None
-    for i in range(len(H_n)):
-        T_net = frames.to_user(H_n[i])
-        T = T_net
+    T_nets = [frames.to_user(M) for M in H_n]
+    refined = []
+    for T in T_nets:
         if refine:
             for stage in (5 * distance, distance):  # wide basin first, then the inlier scale
                 T = kernels.icp(source, model, model_normals, init=T, max_iterations=icp_iterations,
                                 max_correspondence_distance=stage, method="point_to_plane")["matrix"]
-        chosen_by = selection_score(source, model, T, size_model)
-        if best is None or chosen_by > best[0]:
-            best = (chosen_by, T, T_net)
-    _, T, T_net = best
+        refined.append(T)
+    # First maximum wins ties, as the candidates are ordered by their screening score.
+    best = int(np.argmax(selection_scores(source, model, np.stack(refined), size_model)))
+    T, T_net = refined[best], T_nets[best]
     fit, rmse = fitness_of(source, model, T, distance)
     confident = fit >= LOW_FITNESS and not warnings
     if fit < LOW_FITNESS:
