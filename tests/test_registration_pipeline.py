@@ -132,6 +132,24 @@ def test_train_command_writes_checkpoints_metrics_and_resumes(tmp_path):
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
 
 
+def test_train_command_fine_tunes_from_a_checkpoint(tmp_path):
+    """--init starts from the given weights (2 + 2 fine-tuned steps are not 4 from scratch) and refuses
+    a checkpoint of the other training mode or of other network sizes."""
+    from manif_py.registration import train
+
+    first = _run_train(tmp_path, "first", ["--steps", "2"])
+    start = checkpoint.read(str(first / "model.pt"))["weights"]
+    tuned = _run_train(tmp_path, "tuned", ["--steps", "2", "--seed", "1", "--init", str(first / "model.pt")])
+    scratch = _run_train(tmp_path, "scratch", ["--steps", "2", "--seed", "1"])
+    a, b = (checkpoint.read(str(p / "model.pt"))["weights"] for p in (tuned, scratch))
+    near = max(float((a[k] - start[k]).abs().max()) for k in a)
+    assert 0 < near < max(float((b[k] - start[k]).abs().max()) for k in a)
+    with pytest.raises(ValueError, match="--init.*trained as diffusion"):
+        train.main(["--tiny", "--out", str(tmp_path / "bad"), "--one-shot", "--init", str(first / "model.pt")])
+    with pytest.raises(ValueError, match="--init.*network settings"):
+        train.main(["--out", str(tmp_path / "bad"), "--init", str(first / "model.pt")])   # full-size network
+
+
 def test_two_processes_train_the_same_model_as_one(tmp_path):
     """torchrun with 2 ranks x batch 1 == 1 process x batch 2 (gloo, DistributedDataParallel).
 

@@ -42,6 +42,9 @@ def parse_args(argv):
     p.add_argument("--rotation", default="45",
                    help="training rotations: '45' (RPM-Net: up to 45 deg per axis) or 'so3'")
     p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
+    p.add_argument("--init", default=None, metavar="CHECKPOINT",
+                   help="start from these weights (a model.pt or a shipped checkpoint trained the same way; "
+                        "fine-tuning: a fresh optimiser and schedule, use a new --seed for fresh problems)")
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
@@ -119,13 +122,15 @@ def train(args):
     net_cfg = NetworkConfig(neighbours=12, n_source=args.n_source, n_model=args.n_model) if args.tiny else \
         NetworkConfig(n_source=args.n_source, n_model=args.n_model)
     net = RegistrationNet(net_cfg)
+    mode = "one_shot" if args.one_shot else "diffusion"
+    if args.init:
+        net = _initial_network(args.init, net_cfg, mode)
     diff_cfg = DiffusionConfig()
     data_cfg = DataConfig(n_source=args.n_source, n_model=args.n_model, rotation=args.rotation)
     if args.optimizer == "adam":
         opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     else:
         opt = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=0.9)
-    mode = "one_shot" if args.one_shot else "diffusion"
     state_path = os.path.join(args.out, "train_state.pt")
     start, history = 0, []
     if args.resume and os.path.exists(state_path):
@@ -191,6 +196,16 @@ def train(args):
 
         dist.destroy_process_group()
     return net
+
+
+def _initial_network(path, net_cfg, mode):
+    """The network of checkpoint ``path``, checked against this run's sizes and training mode."""
+    net, _, trained_as = checkpoint.load(path)
+    if net.cfg != net_cfg:
+        raise ValueError(f"--init: {path} has network settings {net.cfg.to_dict()}, this run {net_cfg.to_dict()}")
+    if trained_as != mode:
+        raise ValueError(f"--init: {path} was trained as {trained_as}, this run trains {mode}")
+    return net.train()
 
 
 def _mean_over_ranks(logs, world):
