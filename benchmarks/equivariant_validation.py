@@ -15,6 +15,7 @@ Writes OUT/NAME/validation.json and prints it.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -39,6 +40,8 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--eval-samples", type=int, nargs="+", default=[4], help="test-time group samples to try")
+    p.add_argument("--eval-offsets", type=int, nargs="+", default=[1],
+                   help="test-time rotation offsets to try (models trained with --rotate-input)")
     p.add_argument("--eval-rotation", choices=("grid", "equidistant"), default="grid",
                    help="test-time rotations: quarter turns, or M equidistant angles 2 pi i / M")
     p.add_argument("train_flags", nargs=argparse.REMAINDER, help="-- then train-equivariant flags")
@@ -82,8 +85,10 @@ def main(argv=None) -> int:
     sets = validation_sets()
     report = dict(name=args.name, model=args.model, train_flags=args.train_flags, train_seconds=train_s,
                   config=json.load(open(os.path.join(run, "config.json"))), results={})
-    for m in ([4] if args.model == "cnn" else args.eval_samples):
-        model, _, _ = evaluate.load_run(run, "cpu", eval_samples=m, eval_rotation=args.eval_rotation)
+    rotate = report["config"].get("rotate_input", False)
+    for m, k in itertools.product([4] if args.model == "cnn" else args.eval_samples,
+                                  args.eval_offsets if rotate else [1]):
+        model, _, _ = evaluate.load_run(run, "cpu", eval_samples=m, eval_rotation=args.eval_rotation, eval_offsets=k)
         r, pred = evaluate.evaluate_model(model, sets, "cpu", return_predictions=True)
         entry = {k: r[k]["accuracy"] for k in sets}
         entry["prediction_changes"] = r["invariance_rate"]
@@ -91,8 +96,9 @@ def main(argv=None) -> int:
         entry["affnist_by_angle"] = evaluate.binned_accuracy(np.abs(np.degrees(aff["params"]["angle"])),
                                                              pred["affnist"] == aff["labels"], np.array(ANGLE_BINS))
         entry["roll_prediction_changes"] = roll_changes(model, sets["clean"], pred["clean"])
-        report["results"][f"{args.eval_rotation}{m}"] = entry
-        print(json.dumps({f"{args.eval_rotation}{m}": entry}), flush=True)
+        key = f"{args.eval_rotation}{m}" + (f"_offsets{k}" if rotate else "")
+        report["results"][key] = entry
+        print(json.dumps({key: entry}), flush=True)
     name = "validation.json" if args.eval_rotation == "grid" else f"validation_{args.eval_rotation}.json"
     with open(os.path.join(run, name), "w") as f:
         json.dump(report, f, indent=1)

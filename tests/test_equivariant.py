@@ -9,7 +9,7 @@ import torch
 
 from manif_py.equivariant import data, evaluate, train, transforms
 from manif_py.equivariant.layers import (GroupConv, GroupLayerNorm, InvariantProjection, LiftingConv, SpatialPool,
-                                         support_window)
+                                         rotate_images, support_window)
 from manif_py.equivariant.models import EquivariantNet, PlainCNN, build_model, count_parameters
 from manif_py.equivariant import groups
 
@@ -66,6 +66,53 @@ def test_rot90_exact_with_blur_pooling_and_input_margin(group, options):
         expected = torch.rot90(torch.roll(a, -1, dims=2), 1, (-2, -1))
         assert torch.allclose(b, expected, atol=1e-5, rtol=0), (b - expected).abs().max()
     assert torch.allclose(net(x), net(xr), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_rot90_exact_with_input_rotation_offsets(group):
+    """rotate_input with 4 offsets: the eval output is a max over the samples {offset + k 90 deg},
+    still exactly invariant to quarter turns (the offsets' warps commute with them)."""
+    net = tiny_net(group, pool="blurmax", input_margin=4, rotate_input=True, eval_offsets=4)
+    net.fix_samples(4, seed=0, rotation="equidistant", spd_std=0.0)
+    x = torch.rand(2, 1, 16, 16, dtype=torch.float64)
+    out = net(x)
+    assert torch.allclose(net(torch.rot90(x, 1, (-2, -1))), out, atol=1e-5, rtol=0)
+    # the offsets matter: one offset gives another answer
+    net.set_eval_offsets(1)
+    assert (net(x) - out).abs().max() > 1e-4
+
+
+def test_rotate_images_turns_counter_clockwise_about_the_centre():
+    x = torch.rand(3, 2, 12, 12, dtype=torch.float64)
+    quarter = torch.full((3,), torch.pi / 2, dtype=torch.float64)
+    assert torch.allclose(rotate_images(x, quarter), torch.rot90(x, 1, (-2, -1)), atol=1e-12)
+    assert torch.allclose(rotate_images(x, torch.zeros(3, dtype=torch.float64)), x, atol=1e-12)
+    # two turns by 45 degrees make one by 90, for a smooth off-centre blob
+    u = torch.arange(48, dtype=torch.float64) - 23.5
+    blob = torch.exp(-((u[:, None] - 8) ** 2 + (u[None, :] + 5) ** 2) / 50)[None, None]
+    eighth = torch.full((1,), torch.pi / 4, dtype=torch.float64)
+    twice = rotate_images(rotate_images(blob, eighth), eighth)
+    assert (twice - torch.rot90(blob, 1, (-2, -1))).abs().max() < 0.02
+    assert (twice - torch.rot90(blob, -1, (-2, -1))).abs().max() > 0.5
+
+
+def test_input_rotation_in_training_and_eval():
+    """Training draws a fresh angle per digit from the model's generator; with one eval offset the
+    model is the plain network (no resampling of the input)."""
+    plain = tiny_net("GL2")
+    net = tiny_net("GL2", rotate_input=True)
+    x = torch.rand(4, 1, 16, 16, dtype=torch.float64)
+    assert torch.equal(net(x), plain(x))
+    net.train()
+    plain.train()
+    for m in (net, plain):
+        m.sample_generator.manual_seed(7)
+    a = net(x)
+    net.sample_generator.manual_seed(7)
+    assert torch.equal(net(x), a)                               # reproducible from the generator
+    assert not torch.allclose(a, plain(x))                      # the inputs were turned
+    angles = net._input_angles(1000, "cpu")
+    assert angles.min() >= 0 and angles.max() < torch.pi / 2 and abs(float(angles.mean()) - torch.pi / 4) < 0.05
 
 
 def test_blur_pooling_shapes_and_shift_stability():
@@ -328,6 +375,9 @@ def test_bad_configuration():
         EquivariantNet("GL2", pool="median")
     with pytest.raises(ValueError, match="'kernel_size'.*blurmax"):
         SpatialPool(3, "blurmax")
+    for bad in (0, 1.5):
+        with pytest.raises(ValueError, match="'eval_offsets'"):
+            EquivariantNet("GL2", rotate_input=True, eval_offsets=bad)
 
     with pytest.raises(ValueError, match="'images'"):
         transforms.make_test_set("affnist", np.zeros((3, 40, 40), np.float32), np.zeros(3), 2)

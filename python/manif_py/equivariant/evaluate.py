@@ -38,6 +38,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--eval-rotation", choices=("grid", "equidistant", "haar"), default="grid",
                    help="test-time rotations: grid = multiples of 90 degrees (each with samples/4 SPD factors)")
     p.add_argument("--eval-spd-std", type=float, default=None, help="test-time SPD spread (default: training's)")
+    p.add_argument("--eval-offsets", type=int, default=None,
+                   help="rotation offsets in [0, 90) deg to max over, for models trained with --rotate-input "
+                        "(default: the training configuration's eval_offsets, else 1)")
     p.add_argument("--per-digit", type=int, nargs=3, default=None, metavar=("AFFNIST", "SL", "ROTATION"),
                    help="transformed copies per test digit (default 32 4 4)")
     p.add_argument("--test-limit", type=int, default=None, help="use this many test digits (stratified subset)")
@@ -46,7 +49,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--device", default=None)
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
-    for name in ("eval_samples", "test_limit", "batch", "threads"):
+    for name in ("eval_samples", "test_limit", "batch", "threads", "eval_offsets"):
         v = getattr(args, name)
         if v is not None and v < 1:
             raise ValueError(f"argument '--{name.replace('_', '-')}' must be >= 1, got {v}")
@@ -54,7 +57,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def load_run(run_dir: str, device, eval_samples: int | None = None, eval_seed: int = 0, eval_rotation: str = "grid",
-             eval_spd_std: float | None = None):
+             eval_spd_std: float | None = None, eval_offsets: int | None = None):
     """(model in eval mode with fixed test-time samples, config, params) of a run directory."""
     path = os.path.join(run_dir, "checkpoint.pt")
     if not os.path.exists(path):
@@ -66,6 +69,8 @@ def load_run(run_dir: str, device, eval_samples: int | None = None, eval_seed: i
     if isinstance(model, EquivariantNet):
         model.fix_samples(eval_samples or cfg["num_samples"], seed=eval_seed, rotation=eval_rotation,
                           spd_std=eval_spd_std)
+        if eval_offsets is not None:
+            model.set_eval_offsets(eval_offsets)
     return model.to(device).eval(), cfg, ckpt["params"]
 
 
@@ -153,7 +158,7 @@ def plot(results: dict, path: str) -> None:
 def evaluate_runs(runs: list[str], out: str, eval_samples: int | None = None, eval_seed: int = 0,
                   per_digit: dict | None = None, test_limit: int | None = None, batch: int = 250,
                   device: str | None = None, quiet: bool = False, eval_rotation: str = "grid",
-                  eval_spd_std: float | None = None) -> dict:
+                  eval_spd_std: float | None = None, eval_offsets: int | None = None) -> dict:
     """Evaluates every run, writes OUT/metrics.json and the plot; returns {run_dir: metrics}."""
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     os.makedirs(out, exist_ok=True)
@@ -161,11 +166,12 @@ def evaluate_runs(runs: list[str], out: str, eval_samples: int | None = None, ev
     results = {}
     for run in runs:
         t0 = time.time()
-        model, cfg, params = load_run(run, dev, eval_samples, eval_seed, eval_rotation, eval_spd_std)
+        model, cfg, params = load_run(run, dev, eval_samples, eval_seed, eval_rotation, eval_spd_std, eval_offsets)
         r = evaluate_model(model, sets, dev, batch, getattr(torch, cfg["dtype"]))
         results[run] = dict(model=cfg["model"], seed=cfg["seed"], params=params, config=cfg,
                             eval_samples=(eval_samples or cfg.get("num_samples")) if cfg["model"] != "cnn" else None,
                             eval_rotation=eval_rotation, eval_spd_std=eval_spd_std,
+                            eval_offsets=getattr(model, "eval_offsets", None) if cfg["model"] != "cnn" else None,
                             sets={k: v for k, v in r.items() if k != "invariance_rate"},
                             invariance_rate=r["invariance_rate"], seconds=time.time() - t0)
         if not quiet:
@@ -184,7 +190,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     per_digit = dict(zip(transforms.FAMILIES, args.per_digit)) if args.per_digit else None
     evaluate_runs(args.runs, args.out, args.eval_samples, args.eval_seed, per_digit, args.test_limit, args.batch,
-                  args.device, args.quiet, args.eval_rotation, args.eval_spd_std)
+                  args.device, args.quiet, args.eval_rotation, args.eval_spd_std, args.eval_offsets)
     return 0
 
 

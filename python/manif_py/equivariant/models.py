@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import groups
-from .layers import GroupConv, GroupLayerNorm, InvariantProjection, LiftingConv, SpatialPool
+from .layers import GroupConv, GroupLayerNorm, InvariantProjection, LiftingConv, SpatialPool, rotate_images
 
 
 # Rotations by multiples of 90 degrees map the k x k kernel grid onto itself.
@@ -69,14 +69,25 @@ class EquivariantNet(nn.Module):
       input_margin: zero pixels added around the input image before the lifting layer (even). A digit
         moved to the canvas edge then still has background around it instead of the replicated edge of
         the feature maps, so translations up to the edge change the features less.
+      rotate_input: turn the lifting samples' common rotation offset into a rotation of the image. In
+        training every digit is rotated by its own angle drawn uniformly in [0, 90 deg) before the lift;
+        combined with the quarter-turn grid samples, the rotation factor of the samples is then
+        Haar-distributed on SO(2) (the paper's Monte Carlo estimate over the whole circle), while the
+        kernels are evaluated on their grid only (sampling the SIREN between its taps, as
+        ``train_rotation="haar"`` does, learned far slower: docs/equivariant.md). Relative rotations
+        between the layers' samples do not depend on the offset, so only the input moves. In eval mode
+        the invariant features are the max over ``eval_offsets`` equidistant offsets in [0, 90 deg),
+        that is over the samples {offset + k 90 deg}: invariance to rotations by 90 / eval_offsets deg.
       eval_samples / eval_rotation / eval_seed / eval_spd_std: the fixed samples of eval mode.
+      eval_offsets: rotation offsets of eval mode (``rotate_input`` only).
     """
 
     def __init__(self, group: str = "GL2", in_channels: int = 1, channels=(16, 16, 16), num_samples: int = 8,
                  kernel_size: int = 5, spd_std: float = 0.05, pool: str = "max", siren_width: int = 60,
                  siren_layers: int = 3, w0: float = 30.0, num_classes: int = 10, eval_samples: int | None = None,
                  eval_rotation: str = "grid", eval_seed: int = 0, eval_spd_std: float | None = None,
-                 train_rotation: str = "grid", head_hidden: int = 0, input_margin: int = 0):
+                 train_rotation: str = "grid", head_hidden: int = 0, input_margin: int = 0,
+                 rotate_input: bool = False, eval_offsets: int = 1):
         super().__init__()
         self.group = groups.check_group(group)
         channels = tuple(int(c) for c in channels)
@@ -91,6 +102,8 @@ class EquivariantNet(nn.Module):
         if train_rotation not in TRAIN_ROTATIONS:
             raise ValueError(f"argument 'train_rotation' must be one of {TRAIN_ROTATIONS}, got {train_rotation!r}")
         self.num_samples, self.spd_std, self.train_rotation = num_samples, float(spd_std), train_rotation
+        self.rotate_input = bool(rotate_input)
+        self.set_eval_offsets(eval_offsets)
         kw = dict(siren_width=siren_width, siren_layers=siren_layers, w0=w0)
         self.lift = LiftingConv(in_channels, channels[0], kernel_size, **kw)
         self.convs = nn.ModuleList(GroupConv(group, channels[i - 1], channels[i], kernel_size, **kw)
@@ -151,6 +164,17 @@ class EquivariantNet(nn.Module):
         self._eval_samples = self.draw_samples(num_samples, seed, rotation, spd_std, offset)
         self._eval_cache = None
 
+    def set_eval_offsets(self, count: int) -> None:
+        """Number of equidistant rotation offsets in [0, 90 deg) that eval mode maxes over (``rotate_input``)."""
+        if int(count) != count or count < 1:
+            raise ValueError(f"argument 'eval_offsets' must be an integer >= 1, got {count}")
+        self.eval_offsets = int(count)
+
+    def _input_angles(self, batch: int, device) -> torch.Tensor:
+        """Rotation offsets (batch,) of the input in training: uniform in [0, 90 deg), one per digit."""
+        u = torch.rand(batch, generator=self.sample_generator, dtype=torch.float64)
+        return (u * (math.pi / 2)).to(device)
+
     def _kernel_inputs(self, samples, device):
         """Per layer: h_out_inv for the lifting layer, pairwise inputs for the group convs."""
         lift_inv = samples[0][1].to(device)
@@ -179,11 +203,18 @@ class EquivariantNet(nn.Module):
         return self._eval_cache
 
     # ---------------------------------------------------------------- forward
+    def _padded(self, x: torch.Tensor) -> torch.Tensor:
+        x = check_images(x, self.in_channels)
+        return F.pad(x, (self.input_margin,) * 4) if self.input_margin else x   # zeros: the canvas background
+
     def features(self, x: torch.Tensor, return_all: bool = False):
         """Group feature maps: the last (B, C, G, h, w), or the list of every layer's output."""
-        x = check_images(x, self.in_channels)
-        if self.input_margin:
-            x = F.pad(x, (self.input_margin,) * 4)          # zeros: the canvas background
+        x = self._padded(x)
+        if self.rotate_input and self.training:
+            x = rotate_images(x, self._input_angles(x.shape[0], x.device))
+        return self._group_features(x, return_all)
+
+    def _group_features(self, x: torch.Tensor, return_all: bool = False):
         lift_inv, pairs = self._current_inputs(x.device)
         outs = []
         h = F.gelu(self.norms[0](self.lift(x, lift_inv)))
@@ -195,8 +226,16 @@ class EquivariantNet(nn.Module):
         return outs if return_all else h
 
     def invariant_features(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C) features invariant to the group: global max over group and space."""
-        return self.project(self.features(x))
+        """(B, C) features invariant to the group: global max over group and space (and, in eval mode
+        with ``rotate_input``, over the ``eval_offsets`` rotation offsets)."""
+        if not (self.rotate_input and not self.training and self.eval_offsets > 1):
+            return self.project(self.features(x))
+        x = self._padded(x)                        # padded first, so the turned digit keeps its corners
+        B, K = x.shape[0], self.eval_offsets
+        angles = torch.arange(K, dtype=torch.float64, device=x.device).repeat_interleave(B) * (math.pi / 2 / K)
+        turned = rotate_images(x.repeat(K, 1, 1, 1), angles)
+        turned[:B] = x                              # offset 0: the image itself, not resampled
+        return self.project(self._group_features(turned)).unflatten(0, (K, B)).amax(dim=0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.invariant_features(x))

@@ -57,6 +57,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--pool", choices=SpatialPool.MODES, default=None,
                    help="spatial pooling of the equivariant models (blurmax: anti-aliased max)")
     p.add_argument("--input-margin", type=int, default=None, help="zero pixels around the input (equivariant models)")
+    p.add_argument("--rotate-input", action=argparse.BooleanOptionalAction, default=None,
+                   help="draw the samples' rotation offset in [0, 90) deg per digit as a rotation of the input "
+                        "(EquivariantNet's rotate_input)")
     p.add_argument("--train-limit", type=int, default=None, help="train on this many digits (random subset)")
     p.add_argument("--test-limit", type=int, default=None, help="report clean accuracy on this many test digits")
     p.add_argument("--steps", type=int, default=None, help="stop each epoch after this many steps (tests)")
@@ -80,7 +83,7 @@ def make_config(args: argparse.Namespace) -> dict:
     cfg = dict(TINY if args.tiny else FULL)
     cfg.update(model=args.model, seed=args.seed, dtype=args.dtype, tiny=args.tiny)
     for name in ("epochs", "batch_size", "lr", "num_samples", "spd_std", "train_limit", "test_limit", "steps",
-                 "siren_lr_scale", "w0", "train_rotation", "pool", "input_margin"):
+                 "siren_lr_scale", "w0", "train_rotation", "pool", "input_margin", "rotate_input"):
         v = getattr(args, name)
         if v is not None:
             cfg[name] = v
@@ -91,7 +94,7 @@ def make_config(args: argparse.Namespace) -> dict:
 
 
 # Model options a configuration may set; absent keys (older runs) keep the model's defaults.
-OPTIONAL_MODEL_KEYS = ("siren_width", "w0", "train_rotation", "pool", "input_margin")
+OPTIONAL_MODEL_KEYS = ("siren_width", "w0", "train_rotation", "pool", "input_margin", "rotate_input")
 
 
 def model_kwargs(cfg: dict) -> dict:
