@@ -103,6 +103,7 @@ class EquivariantNet(nn.Module):
             raise ValueError(f"argument 'train_rotation' must be one of {TRAIN_ROTATIONS}, got {train_rotation!r}")
         self.num_samples, self.spd_std, self.train_rotation = num_samples, float(spd_std), train_rotation
         self.rotate_input = bool(rotate_input)
+        self.data_shard = (0, 1)   # (rank, world size) of data-parallel training, see _input_angles
         self.set_eval_offsets(eval_offsets)
         kw = dict(siren_width=siren_width, siren_layers=siren_layers, w0=w0)
         self.lift = LiftingConv(in_channels, channels[0], kernel_size, **kw)
@@ -171,8 +172,13 @@ class EquivariantNet(nn.Module):
         self.eval_offsets = int(count)
 
     def _input_angles(self, batch: int, device) -> torch.Tensor:
-        """Rotation offsets (batch,) of the input in training: uniform in [0, 90 deg), one per digit."""
-        u = torch.rand(batch, generator=self.sample_generator, dtype=torch.float64)
+        """Rotation offsets (batch,) of the input in training: uniform in [0, 90 deg), one per digit.
+
+        Under data parallelism every rank draws the angles of the whole global batch and keeps its
+        share, interleaved as DistributedSampler deals the digits (rank r holds global positions
+        r, r + N, ...), so N processes see the angles one process would."""
+        rank, world = self.data_shard
+        u = torch.rand(batch * world, generator=self.sample_generator, dtype=torch.float64)[rank::world]
         return (u * (math.pi / 2)).to(device)
 
     def _kernel_inputs(self, samples, device):

@@ -31,8 +31,8 @@ from .models import MODEL_NAMES, TRAIN_ROTATIONS, build_model, count_parameters
 
 # Defaults of a full run, sized so that the four models of one seed train and
 # evaluate in under 30 minutes on a 2-core CPU (see docs/equivariant.md).
-FULL = dict(channels=(16, 16, 16), num_samples=4, spd_std=0.05, epochs=6, batch_size=32, lr=3e-3, siren_lr_scale=0.03,
-            pool="blurmax", input_margin=4)
+FULL = dict(channels=(16, 16, 16), num_samples=4, spd_std=0.05, epochs=10, batch_size=32, lr=3e-3, siren_lr_scale=0.03,
+            pool="blurmax", input_margin=4, rotate_input=True, eval_offsets=4)
 # --tiny: a smoke run of a few seconds (tests, CI).
 TINY = dict(FULL, channels=(4, 4, 4), epochs=1, train_limit=128, test_limit=64, siren_width=16)
 
@@ -94,7 +94,7 @@ def make_config(args: argparse.Namespace) -> dict:
 
 
 # Model options a configuration may set; absent keys (older runs) keep the model's defaults.
-OPTIONAL_MODEL_KEYS = ("siren_width", "w0", "train_rotation", "pool", "input_margin", "rotate_input")
+OPTIONAL_MODEL_KEYS = ("siren_width", "w0", "train_rotation", "pool", "input_margin", "rotate_input", "eval_offsets")
 
 
 def model_kwargs(cfg: dict) -> dict:
@@ -226,6 +226,8 @@ def train(cfg: dict, out: str, resume: bool = False, rank: int = 0, world_size: 
         sched.load_state_dict(ckpt["scheduler"])
         set_rng_state(ckpt["rng"], model)
         history, start_epoch = ckpt["history"], ckpt["epoch"] + 1
+    if hasattr(model, "data_shard"):
+        model.data_shard = (rank, world_size)
     net = DistributedDataParallel(model) if is_dist else model
     if main_rank:
         _write_json(cfg, os.path.join(out, "config.json"))
