@@ -38,6 +38,8 @@ def parse_args(argv=None):
     p.add_argument("--setting", default="partial")
     p.add_argument("--rotation", default="45")
     p.add_argument("--out", default="benchmarks/out/registration_diagnostics.json")
+    p.add_argument("--checkpoint", default=None, help="diffusion-trained network (default: the shipped one)")
+    p.add_argument("--one-shot-checkpoint", default=None, help="one-shot network (default: the shipped one)")
     return p.parse_args(argv)
 
 
@@ -50,7 +52,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(1)
     data = resources.files("manif_py.registration").joinpath("data")
-    nets = {name: checkpoint.load(str(data / f"{name}_checkpoint.pt")) for name in ("default", "one_shot")}
+    paths = {"default": args.checkpoint or str(data / "default_checkpoint.pt"),
+             "one_shot": args.one_shot_checkpoint or str(data / "one_shot_checkpoint.pt")}
+    nets = {name: checkpoint.load(path) for name, path in paths.items()}
     errors = {k: [] for k in ["fixed_point_diffusion_net", "fixed_point_one_shot_net"] + [f"T_inf={s}" for s in STEPS]}
     net, diff_cfg, _ = nets["default"]
     for i in tqdm(range(args.pairs), desc=f"{args.setting}:{args.rotation}", unit="pair"):
