@@ -39,6 +39,8 @@ def parse_args(argv=None):
     p.add_argument("--eval-out", default="eval", help="evaluation folder inside --out")
     p.add_argument("--test-limit", type=int, default=None, help="evaluate on this many test digits")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--jobs", type=int, default=1,
+                   help="worker processes (1 torch thread each) training and evaluating runs side by side")
     return p.parse_args(argv)
 
 
@@ -70,30 +72,42 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
-    runs, train_seconds = [], {}
+    runs, train_seconds, todo = [], {}, []
     t_start = time.time()
+    threads = 1 if args.jobs > 1 else args.threads
     for seed in args.seeds:
         for m in args.models:
             run = os.path.join(args.out, "runs", f"{m}_s{seed}")
-            argv_train = ["--model", m, "--seed", str(seed), "--out", run, "--resume", "--threads", str(args.threads)]
+            argv_train = ["--model", m, "--seed", str(seed), "--out", run, "--resume", "--threads", str(threads)]
             if args.epochs:
                 argv_train += ["--epochs", str(args.epochs)]
-            t0 = time.time()
-            if not args.eval_only:
-                train.main(argv_train)
-            hist = json.load(open(os.path.join(run, "metrics.json")))["history"]
-            train_seconds[run] = sum(h["seconds"] for h in hist)
-            print(f"trained {m} seed {seed}: clean test {100 * hist[-1]['test_acc_clean']:.1f}% "
-                  f"({time.time() - t0:.0f}s this call)", file=sys.stderr)
+            if args.jobs > 1:
+                argv_train.append("--quiet")
             runs.append(run)
+            todo.append(argv_train)
+    if not args.eval_only:
+        if args.jobs > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+                list(pool.map(train.main, todo))
+        else:
+            for argv_train in todo:
+                train.main(argv_train)
+    for run in runs:
+        hist = json.load(open(os.path.join(run, "metrics.json")))["history"]
+        train_seconds[run] = sum(h["seconds"] for h in hist)
+        print(f"trained {run}: clean test {100 * hist[-1]['test_acc_clean']:.1f}%", file=sys.stderr)
     results = evaluate.evaluate_runs(runs, os.path.join(args.out, args.eval_out), eval_samples=args.eval_samples,
                                      test_limit=args.test_limit, eval_rotation=args.eval_rotation,
-                                     eval_spd_std=args.eval_spd_std)
+                                     eval_spd_std=args.eval_spd_std, jobs=args.jobs)
     total = time.time() - t_start
     md = ["# Affine-equivariant networks vs CNN (MNIST 4k train, untransformed)", "",
           f"Seeds {args.seeds}; accuracy in % (mean ± std over seeds); 'prediction changes' = fraction of "
           "(digit, random affNIST-like map) pairs whose prediction differs from the untransformed digit's.",
-          f"Total wall time {total / 60:.1f} min with {args.threads} torch threads "
+          f"Total wall time {total / 60:.1f} min with "
+          f"{f'{args.jobs} processes of 1 torch thread' if args.jobs > 1 else f'{args.threads} torch threads'} "
           "(train s: training only; eval s: all four test sets).", "",
           f"Test-time group samples: {args.eval_samples or 'as in training'} per layer, rotations "
           f"'{args.eval_rotation}', SPD spread {args.eval_spd_std if args.eval_spd_std is not None else 'as in training'}.",

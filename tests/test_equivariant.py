@@ -418,6 +418,14 @@ def test_tiny_train_writes_checkpoint_and_resumes(tmp_path):
     r = ev["runs"][full]
     assert set(r["sets"]) == {"clean", "affnist", "sl", "rotation"} and 0 <= r["invariance_rate"] <= 1
     assert os.path.getsize(tmp_path / "eval" / "accuracy_vs_magnitude.png") > 1000
+    # two worker processes give the same metrics as one process
+    small = ["--test-limit", "20", "--per-digit", "2", "1", "1", "--quiet", "--threads", "1"]
+    assert evaluate.main(["--runs", full, parts, "--out", str(tmp_path / "one")] + small) == 0
+    assert evaluate.main(["--runs", full, parts, "--out", str(tmp_path / "two"), "--jobs", "2"] + small) == 0
+    one, two = (json.load(open(tmp_path / d / "metrics.json"))["runs"] for d in ("one", "two"))
+    for run in (full, parts):
+        assert one[run]["sets"]["affnist"]["accuracy"] == two[run]["sets"]["affnist"]["accuracy"]
+        assert one[run]["invariance_rate"] == two[run]["invariance_rate"]
 
 
 def test_grid_samples_combine_quarter_turns_with_spd_factors():

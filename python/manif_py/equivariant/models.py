@@ -237,11 +237,12 @@ class EquivariantNet(nn.Module):
         if not (self.rotate_input and not self.training and self.eval_offsets > 1):
             return self.project(self.features(x))
         x = self._padded(x)                        # padded first, so the turned digit keeps its corners
-        B, K = x.shape[0], self.eval_offsets
-        angles = torch.arange(K, dtype=torch.float64, device=x.device).repeat_interleave(B) * (math.pi / 2 / K)
-        turned = rotate_images(x.repeat(K, 1, 1, 1), angles)
-        turned[:B] = x                              # offset 0: the image itself, not resampled
-        return self.project(self._group_features(turned)).unflatten(0, (K, B)).amax(dim=0)
+        feats = self.project(self._group_features(x))                   # offset 0: the image itself
+        for k in range(1, self.eval_offsets):      # one pass per offset: small batches run faster on CPU
+            angle = torch.full((x.shape[0],), k * math.pi / 2 / self.eval_offsets, dtype=torch.float64,
+                               device=x.device)
+            feats = torch.maximum(feats, self.project(self._group_features(rotate_images(x, angle))))
+        return feats
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.invariant_features(x))

@@ -152,7 +152,7 @@ def seed_everything(seed: int, model) -> None:
 
 
 @torch.no_grad()
-def accuracy(model, x: torch.Tensor, y: torch.Tensor, device, batch: int = 200) -> float:
+def accuracy(model, x: torch.Tensor, y: torch.Tensor, device, batch: int = 32) -> float:
     model.eval()
     correct = 0
     for i in range(0, len(x), batch):
