@@ -12,6 +12,7 @@ Writes OUT/metrics.json and OUT/accuracy_vs_magnitude.png.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -156,8 +157,8 @@ def plot(results: dict, path: str) -> None:
     plt.close(fig)
 
 
-def _evaluate_run(run, dev, sets, batch, quiet, eval_samples, eval_seed, eval_rotation, eval_spd_std, eval_offsets,
-                  threads=None) -> dict:
+def _evaluate_run(run, *, dev, sets, batch, quiet, eval_samples, eval_seed, eval_rotation, eval_spd_std,
+                  eval_offsets, threads=None) -> dict:
     """The metrics entry of one run (also the body of a worker process when jobs > 1)."""
     if threads:
         torch.set_num_threads(threads)
@@ -188,16 +189,17 @@ def evaluate_runs(runs: list[str], out: str, eval_samples: int | None = None, ev
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     os.makedirs(out, exist_ok=True)
     sets = test_sets(per_digit or DEFAULT_PER_DIGIT, test_limit)
-    common = (dev, sets, batch, quiet, eval_samples, eval_seed, eval_rotation, eval_spd_std, eval_offsets)
+    one = functools.partial(_evaluate_run, dev=dev, sets=sets, batch=batch, quiet=quiet, eval_samples=eval_samples,
+                            eval_seed=eval_seed, eval_rotation=eval_rotation, eval_spd_std=eval_spd_std,
+                            eval_offsets=eval_offsets)
     if jobs > 1 and len(runs) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(min(jobs, len(runs)), mp_context=multiprocessing.get_context("spawn")) as pool:
-            entries = list(pool.map(_evaluate_run, runs, *[[c] * len(runs) for c in common], [1] * len(runs)))
-        results = dict(zip(runs, entries))
+            results = dict(zip(runs, pool.map(functools.partial(one, threads=1), runs)))
     else:
-        results = {run: _evaluate_run(run, *common) for run in runs}
+        results = {run: one(run) for run in runs}
     with open(os.path.join(out, "metrics.json"), "w") as f:
         json.dump(dict(per_digit=per_digit or DEFAULT_PER_DIGIT, test_digits=len(sets["clean"]["labels"]),
                        runs=results), f, indent=2)

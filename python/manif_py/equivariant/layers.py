@@ -17,6 +17,7 @@ from torch import nn
 
 from .. import decomp_torch
 from .siren import SirenKernel
+from .transforms import warp_tensor
 
 def _pad(x: torch.Tensor, p: int) -> torch.Tensor:
     """Replicate padding. After normalisation and activation the background of a feature map is
@@ -126,14 +127,13 @@ class GroupConv(nn.Module):
 
 def rotate_images(x: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
     """Each image of x (B, C, H, W) rotated counter-clockwise by its angle (B,) in radians about the
-    canvas centre: bilinear, zeros outside (``grid_sample``, align_corners=False)."""
+    canvas centre: bilinear, zeros outside (``transforms.warp_tensor``)."""
     c, s = torch.cos(angles).to(x.dtype), torch.sin(angles).to(x.dtype)
     zero = torch.zeros_like(c)
     # affine_grid maps output coordinates to input ones: the inverse rotation. Rows are (x, y) with y
     # pointing down the image, so this matrix turns the picture counter-clockwise as displayed.
     theta = torch.stack([torch.stack([c, -s, zero], -1), torch.stack([s, c, zero], -1)], 1)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return warp_tensor(x, theta)
 
 
 class GroupLayerNorm(nn.Module):

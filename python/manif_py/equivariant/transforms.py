@@ -50,9 +50,13 @@ def warp_affine(images: np.ndarray, theta: np.ndarray) -> np.ndarray:
     if fn is not None:
         return np.asarray(fn(np.ascontiguousarray(images), np.ascontiguousarray(theta, dtype=images.dtype)))
     x = torch.from_numpy(np.ascontiguousarray(images))
-    th = torch.from_numpy(np.ascontiguousarray(theta, dtype=images.dtype))
-    grid = F.affine_grid(th, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False).numpy()
+    return warp_tensor(x, torch.from_numpy(np.ascontiguousarray(theta, dtype=images.dtype))).numpy()
+
+
+def warp_tensor(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """The same warp on torch tensors (any device, differentiable): x (N, C, H, W), theta (N, 2, 3)."""
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
 def bounding_boxes(images: np.ndarray, threshold: float = 0.0) -> np.ndarray:
