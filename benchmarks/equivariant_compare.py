@@ -68,6 +68,32 @@ def table(results: dict, train_seconds: dict) -> str:
     return "\n".join(rows)
 
 
+def train_and_evaluate_in_pool(runs: list[str], todo: list[list[str]], options: dict, jobs: int,
+                               eval_only: bool) -> dict:
+    """Trains the runs in ``jobs`` worker processes and queues each run's evaluation shards as soon as
+    its training ends, so a worker that finishes early evaluates instead of idling. The CNN, a fraction
+    of an equivariant model's cost, trains last and fills a gap."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    shards = {}
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        def queue_evaluation(run):
+            shards[run] = [pool.submit(task, threads=1)
+                           for task in evaluate.evaluation_tasks(run, options, evaluate.SHARDS_PER_RUN)]
+
+        if eval_only:
+            for run in runs:
+                queue_evaluation(run)
+        else:
+            order = sorted(zip(runs, todo), key=lambda item: os.path.basename(item[0]).startswith("cnn"))
+            training = {pool.submit(train.main, argv_train): run for run, argv_train in order}
+            for done in as_completed(training):
+                done.result()
+                queue_evaluation(training[done])
+        return {run: evaluate.finish_run(run, [f.result() for f in shards[run]], options) for run in runs}
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -85,23 +111,21 @@ def main(argv=None) -> int:
                 argv_train.append("--quiet")
             runs.append(run)
             todo.append(argv_train)
-    if not args.eval_only:
-        if args.jobs > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-                list(pool.map(train.main, todo))
-        else:
+    options = evaluate.evaluation_options(eval_samples=args.eval_samples, test_limit=args.test_limit,
+                                          eval_rotation=args.eval_rotation, eval_spd_std=args.eval_spd_std)
+    if args.jobs > 1:
+        results = train_and_evaluate_in_pool(runs, todo, options, args.jobs, args.eval_only)
+    else:
+        if not args.eval_only:
             for argv_train in todo:
                 train.main(argv_train)
+        results = {run: evaluate.finish_run(run, [task() for task in evaluate.evaluation_tasks(run, options)], options)
+                   for run in runs}
+    evaluate.write_results(results, os.path.join(args.out, args.eval_out), options)
     for run in runs:
         hist = json.load(open(os.path.join(run, "metrics.json")))["history"]
         train_seconds[run] = sum(h["seconds"] for h in hist)
         print(f"trained {run}: clean test {100 * hist[-1]['test_acc_clean']:.1f}%", file=sys.stderr)
-    results = evaluate.evaluate_runs(runs, os.path.join(args.out, args.eval_out), eval_samples=args.eval_samples,
-                                     test_limit=args.test_limit, eval_rotation=args.eval_rotation,
-                                     eval_spd_std=args.eval_spd_std, jobs=args.jobs)
     total = time.time() - t_start
     md = ["# Affine-equivariant networks vs CNN (MNIST 4k train, untransformed)", "",
           f"Seeds {args.seeds}; accuracy in % (mean ± std over seeds); 'prediction changes' = fraction of "

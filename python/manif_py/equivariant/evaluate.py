@@ -104,17 +104,12 @@ def binned_accuracy(magnitude: np.ndarray, correct: np.ndarray, edges: np.ndarra
     return dict(edges=edges.tolist(), centres=(0.5 * (edges[1:] + edges[:-1])).tolist(), accuracy=acc, count=count)
 
 
-def evaluate_model(model, sets: dict, device, batch: int = 32, dtype=torch.float32,
-                   return_predictions: bool = False):
-    """Accuracies, invariance rate and binned accuracies of one model on the test sets; with
-    ``return_predictions``, (that dict, {set name: predicted classes})."""
+def metrics(sets: dict, preds: dict) -> dict:
+    """Accuracies, invariance rate and binned accuracies from the predicted classes of every test set."""
     res = {}
-    preds = {}
     for name, s in sets.items():
-        t0 = time.time()
-        preds[name] = predict(model, s["images"], device, batch, dtype)
         correct = preds[name] == s["labels"]
-        entry = dict(accuracy=float(correct.mean()), n=int(len(correct)), seconds=time.time() - t0)
+        entry = dict(accuracy=float(correct.mean()), n=int(len(correct)))
         if "magnitude" in s:
             edges = np.quantile(s["magnitude"], np.linspace(0, 1, NUM_BINS + 1))
             entry["by_magnitude"] = binned_accuracy(s["magnitude"], correct, edges)
@@ -122,9 +117,18 @@ def evaluate_model(model, sets: dict, device, batch: int = 32, dtype=torch.float
         res[name] = entry
     clean = preds["clean"]
     for fam in transforms.FAMILIES:
-        changed = preds[fam] != clean[sets[fam]["digit"]]
-        res[fam]["prediction_change_rate"] = float(changed.mean())
+        if fam in sets:
+            res[fam]["prediction_change_rate"] = float((preds[fam] != clean[sets[fam]["digit"]]).mean())
     res["invariance_rate"] = res["affnist"]["prediction_change_rate"]
+    return res
+
+
+def evaluate_model(model, sets: dict, device, batch: int = 32, dtype=torch.float32,
+                   return_predictions: bool = False):
+    """Accuracies, invariance rate and binned accuracies of one model on the test sets; with
+    ``return_predictions``, (that dict, {set name: predicted classes})."""
+    preds = {name: predict(model, s["images"], device, batch, dtype) for name, s in sets.items()}
+    res = metrics(sets, preds)
     return (res, preds) if return_predictions else res
 
 
@@ -157,25 +161,85 @@ def plot(results: dict, path: str) -> None:
     plt.close(fig)
 
 
-def _evaluate_run(run, *, dev, sets, batch, quiet, eval_samples, eval_seed, eval_rotation, eval_spd_std,
-                  eval_offsets, threads=None) -> dict:
-    """The metrics entry of one run (also the body of a worker process when jobs > 1)."""
+# Shards of the test images per run when worker processes share the evaluation: enough that the
+# last tasks are short and a pool of workers stays busy to the end.
+SHARDS_PER_RUN = 8
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_test_sets(per_digit_items: tuple, test_limit: int | None) -> dict:
+    """The test sets, built once per process (they are seeded: every worker builds the same ones)."""
+    return test_sets(dict(per_digit_items), test_limit)
+
+
+def predict_shard(run: str, shard: int = 0, num_shards: int = 1, *, per_digit: dict, test_limit: int | None,
+                  device, batch: int, eval_samples, eval_seed, eval_rotation, eval_spd_std, eval_offsets,
+                  threads: int | None = None) -> tuple[dict, float]:
+    """({set name: predicted classes of images shard, shard + num_shards, ...}, seconds) for one run.
+
+    A worker builds the test sets itself instead of receiving them (hundreds of MB per task)."""
     if threads:
         torch.set_num_threads(threads)
     t0 = time.time()
-    model, cfg, params = load_run(run, dev, eval_samples, eval_seed, eval_rotation, eval_spd_std, eval_offsets)
-    r = evaluate_model(model, sets, dev, batch, getattr(torch, cfg["dtype"]))
+    sets = _cached_test_sets(tuple(sorted(per_digit.items())), test_limit)
+    dev = torch.device(device)
+    model, cfg, _ = load_run(run, dev, eval_samples, eval_seed, eval_rotation, eval_spd_std, eval_offsets)
+    preds = {name: predict(model, s["images"][shard::num_shards], dev, batch, getattr(torch, cfg["dtype"]))
+             for name, s in sets.items()}
+    return preds, time.time() - t0
+
+
+def evaluation_tasks(run: str, options: dict, num_shards: int = 1) -> list:
+    """Callables (picklable, for worker processes) whose results ``finish_run`` merges: one per shard."""
+    return [functools.partial(predict_shard, run, i, num_shards, **options) for i in range(num_shards)]
+
+
+def finish_run(run: str, shard_results: list, options: dict, quiet: bool = False) -> dict:
+    """The metrics entry of one run from the results of its ``evaluation_tasks``, in task order."""
+    sets = _cached_test_sets(tuple(sorted(options["per_digit"].items())), options["test_limit"])
+    n = len(shard_results)
+    preds = {}
+    for name, s in sets.items():
+        preds[name] = np.empty(len(s["labels"]), dtype=np.int64)
+        for i, (part, _) in enumerate(shard_results):
+            preds[name][i::n] = part[name]
+    r = metrics(sets, preds)
+    cfg = torch.load(os.path.join(run, "checkpoint.pt"), map_location="cpu", weights_only=False)
+    params, cfg = cfg["params"], cfg["config"]
+    equivariant = cfg["model"] != "cnn"
+    seconds = sum(sec for _, sec in shard_results)
     entry = dict(model=cfg["model"], seed=cfg["seed"], params=params, config=cfg,
-                 eval_samples=(eval_samples or cfg.get("num_samples")) if cfg["model"] != "cnn" else None,
-                 eval_rotation=eval_rotation, eval_spd_std=eval_spd_std,
-                 eval_offsets=getattr(model, "eval_offsets", None) if cfg["model"] != "cnn" else None,
+                 eval_samples=(options["eval_samples"] or cfg.get("num_samples")) if equivariant else None,
+                 eval_rotation=options["eval_rotation"], eval_spd_std=options["eval_spd_std"],
+                 eval_offsets=(options["eval_offsets"] or cfg.get("eval_offsets", 1)) if equivariant else None,
                  sets={k: v for k, v in r.items() if k != "invariance_rate"},
-                 invariance_rate=r["invariance_rate"], seconds=time.time() - t0)
+                 invariance_rate=r["invariance_rate"], seconds=seconds)
     if not quiet:
         accs = " ".join(f"{k} {100 * r[k]['accuracy']:.1f}" for k in sets)
         print(f"[{cfg['model']} seed {cfg['seed']}] {accs}; prediction changes {100 * r['invariance_rate']:.1f}% "
-              f"({time.time() - t0:.0f}s)", file=sys.stderr)
+              f"({seconds:.0f}s of evaluation)", file=sys.stderr)
     return entry
+
+
+def write_results(results: dict, out: str, options: dict) -> None:
+    """OUT/metrics.json and OUT/accuracy_vs_magnitude.png."""
+    os.makedirs(out, exist_ok=True)
+    sets = _cached_test_sets(tuple(sorted(options["per_digit"].items())), options["test_limit"])
+    with open(os.path.join(out, "metrics.json"), "w") as f:
+        json.dump(dict(per_digit=options["per_digit"], test_digits=len(sets["clean"]["labels"]), runs=results), f,
+                  indent=2)
+    plot(results, os.path.join(out, "accuracy_vs_magnitude.png"))
+
+
+def evaluation_options(eval_samples: int | None = None, eval_seed: int = 0, per_digit: dict | None = None,
+                       test_limit: int | None = None, batch: int = 32, device: str | None = None,
+                       eval_rotation: str = "grid", eval_spd_std: float | None = None,
+                       eval_offsets: int | None = None) -> dict:
+    """The keyword arguments every evaluation task of one comparison shares."""
+    device = str(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    return dict(per_digit=dict(per_digit or DEFAULT_PER_DIGIT), test_limit=test_limit, device=device, batch=batch,
+                eval_samples=eval_samples, eval_seed=eval_seed, eval_rotation=eval_rotation,
+                eval_spd_std=eval_spd_std, eval_offsets=eval_offsets)
 
 
 def evaluate_runs(runs: list[str], out: str, eval_samples: int | None = None, eval_seed: int = 0,
@@ -184,26 +248,23 @@ def evaluate_runs(runs: list[str], out: str, eval_samples: int | None = None, ev
                   eval_spd_std: float | None = None, eval_offsets: int | None = None, jobs: int = 1) -> dict:
     """Evaluates every run, writes OUT/metrics.json and the plot; returns {run_dir: metrics}.
 
-    jobs > 1: that many worker processes (one torch thread each) evaluate the runs side by side; on a
-    small CPU that is faster than one process with several threads."""
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    os.makedirs(out, exist_ok=True)
-    sets = test_sets(per_digit or DEFAULT_PER_DIGIT, test_limit)
-    one = functools.partial(_evaluate_run, dev=dev, sets=sets, batch=batch, quiet=quiet, eval_samples=eval_samples,
-                            eval_seed=eval_seed, eval_rotation=eval_rotation, eval_spd_std=eval_spd_std,
-                            eval_offsets=eval_offsets)
-    if jobs > 1 and len(runs) > 1:
+    jobs > 1: that many worker processes (one torch thread each) share the work, every run split into
+    SHARDS_PER_RUN shards of the test images so no worker idles while another finishes a whole run;
+    on a small CPU that is faster than one process with several threads."""
+    options = evaluation_options(eval_samples, eval_seed, per_digit, test_limit, batch, device, eval_rotation,
+                                 eval_spd_std, eval_offsets)
+    if jobs > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(min(jobs, len(runs)), mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = dict(zip(runs, pool.map(functools.partial(one, threads=1), runs)))
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {run: [pool.submit(task, threads=1) for task in evaluation_tasks(run, options, SHARDS_PER_RUN)]
+                       for run in runs}
+            results = {run: finish_run(run, [f.result() for f in fs], options, quiet) for run, fs in futures.items()}
     else:
-        results = {run: one(run) for run in runs}
-    with open(os.path.join(out, "metrics.json"), "w") as f:
-        json.dump(dict(per_digit=per_digit or DEFAULT_PER_DIGIT, test_digits=len(sets["clean"]["labels"]),
-                       runs=results), f, indent=2)
-    plot(results, os.path.join(out, "accuracy_vs_magnitude.png"))
+        results = {run: finish_run(run, [task() for task in evaluation_tasks(run, options)], options, quiet)
+                   for run in runs}
+    write_results(results, out, options)
     return results
 
 
