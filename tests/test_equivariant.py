@@ -9,7 +9,7 @@ import torch
 
 from manif_py.equivariant import data, evaluate, train, transforms
 from manif_py.equivariant.layers import (GroupConv, GroupLayerNorm, InvariantProjection, LiftingConv, SpatialPool,
-                                         rotate_images, support_window)
+                                         rotate_images, support_window, warp_images)
 from manif_py.equivariant.models import EquivariantNet, PlainCNN, build_model, count_parameters
 from manif_py.equivariant import groups
 
@@ -113,6 +113,59 @@ def test_input_rotation_in_training_and_eval():
     assert not torch.allclose(a, plain(x))                      # the inputs were turned
     angles = net._input_angles(1000, "cpu")
     assert angles.min() >= 0 and angles.max() < torch.pi / 2 and abs(float(angles.mean()) - torch.pi / 4) < 0.05
+
+
+def test_warp_images_matches_the_compiled_warp():
+    """warp_images(x, A) moves the pixel at centred p to A p: the test-set warp with t = 0."""
+    rng = np.random.default_rng(0)
+    x = rng.random((3, 1, 20, 20)).astype(np.float32)
+    A = np.array([[[1.1, 0.2], [0.0, 0.9]], [[0.8, -0.1], [0.3, 1.2]], [[1.0, 0.0], [0.0, 1.0]]])
+    ours = warp_images(torch.from_numpy(x), torch.from_numpy(A)).numpy()
+    theta = transforms.theta_from(A, np.zeros((3, 2)), 20)
+    assert np.abs(ours - transforms.warp_affine(x, theta)).max() < 1e-5
+    assert np.abs(ours[2] - x[2]).max() < 1e-6
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_input_maps_add_the_spd_factor_of_the_samples(group):
+    """input_spd_std draws S^(1/2) R(phi): the polar rotation is the angle of rotate_input, the SPD factor
+    is log-normal with the samples' convention (det 1 for SL2), SO2 keeps pure rotations; 0 reproduces
+    the rotation-only stream."""
+    plain = tiny_net(group, rotate_input=True)
+    net = tiny_net(group, rotate_input=True, input_spd_std=0.3)
+    plain.sample_generator.manual_seed(5)
+    net.sample_generator.manual_seed(5)
+    angles = plain._input_angles(2000, "cpu")
+    plain.sample_generator.manual_seed(5)
+    R = plain._input_maps(2000, "cpu")
+    A = net._input_maps(2000, "cpu")
+    eye = torch.eye(2, dtype=torch.float64)
+    assert torch.allclose(R @ R.transpose(1, 2), eye.expand(2000, 2, 2), atol=1e-12)
+    assert torch.allclose(torch.atan2(R[:, 0, 1], R[:, 0, 0]), angles, atol=1e-12)
+    # left polar decomposition A = P R': the rotation part is the same angle
+    U, sv, Vh = torch.linalg.svd(A)
+    rot = U @ Vh
+    assert torch.allclose(rot, R, atol=1e-10)
+    logs = torch.log(sv)
+    if group == "SO2":
+        assert torch.allclose(sv, torch.ones_like(sv), atol=1e-12)
+        return
+    det = torch.linalg.det(A)
+    if group == "SL2":
+        assert torch.allclose(det, torch.ones_like(det), atol=1e-10)
+    # S^(1/2) = expm(X_p / 2), the traceless coordinates (b2, b3) ~ N(0, 0.3^2) in the orthonormal basis
+    # diag(1, -1) / sqrt 2, [[0, 1], [1, 0]] / sqrt 2: log s1 - log s2 = |(b2, b3)| / sqrt 2, a Rayleigh
+    # variable of mean 0.3 sqrt(pi / 2) / sqrt 2
+    spread = (logs[:, 0] - logs[:, 1]).abs()
+    assert abs(float(spread.mean()) - 0.3 * (torch.pi / 4) ** 0.5) < 0.02
+
+
+def test_input_spd_std_needs_rotate_input_and_a_finite_spread():
+    for bad in (-0.1, float("nan")):
+        with pytest.raises(ValueError, match="'input_spd_std'"):
+            EquivariantNet("GL2", rotate_input=True, input_spd_std=bad)
+    with pytest.raises(ValueError, match="'input_spd_std'.*rotate_input"):
+        EquivariantNet("GL2", input_spd_std=0.1)
 
 
 def test_blur_pooling_shapes_and_shift_stability():

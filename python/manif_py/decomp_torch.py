@@ -22,7 +22,7 @@ import math
 
 import torch
 
-__all__ = ["GROUPS", "basis", "hat", "vee", "sample", "pairwise", "haar_weight", "kernel_grid"]
+__all__ = ["GROUPS", "basis", "hat", "vee", "sample", "spd_sample", "pairwise", "haar_weight", "kernel_grid"]
 
 _S2 = math.sqrt(2.0)
 _S6 = math.sqrt(6.0)
@@ -168,6 +168,20 @@ def sample(group: str, n: int, generator: torch.Generator | None = None, spd_std
     if p == 0:
         return R, Rt
 
+    half, inv_half = spd_sample(group, n, generator, spd_std, dtype, device)
+    return half @ R, Rt @ inv_half
+
+
+def spd_sample(group: str, n: int, generator: torch.Generator | None = None, spd_std: float = 0.1,
+               dtype=torch.float64, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The SPD factors of :func:`sample` alone: (S^(1/2), S^(-1/2)), each (n, k, k), with
+    S = expm(hat_p(v)), v ~ N(0, spd_std^2 I) in p-coordinates (traceless for SL). Groups without
+    an SPD factor ("SO2") give identities."""
+    k, p, _ = _check_group(group)
+    kw = dict(dtype=dtype, device=device)
+    if p == 0:
+        eye = torch.eye(k, **kw).expand(n, k, k).clone()
+        return eye, eye.clone()
     v = spd_std * torch.randn(n, p, generator=generator, **kw)
     B = basis(group, dtype, device)[_p_index(group)]
     Xp = torch.einsum("np,pij->nij", v, B)
@@ -180,7 +194,7 @@ def sample(group: str, n: int, generator: torch.Generator | None = None, spd_std
     else:
         half = torch.linalg.matrix_exp(0.5 * Xp)
         inv_half = torch.linalg.matrix_exp(-0.5 * Xp)
-    return half @ R, Rt @ inv_half
+    return half, inv_half
 
 
 def kernel_grid(kernel_size: int, dtype=torch.float64, device=None) -> torch.Tensor:

@@ -125,15 +125,27 @@ class GroupConv(nn.Module):
         return out.unflatten(1, (self.out_channels, M))
 
 
+def warp_images(x: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
+    """Each image of x (B, C, H, W) moved by its linear map (B, 2, 2) about the canvas centre: the
+    pixel at centred coordinates p (x right, y down) goes to maps @ p. Bilinear, zeros outside
+    (``transforms.warp_tensor``)."""
+    inverse = torch.linalg.inv(maps.to(torch.float64)).to(x.dtype)
+    # affine_grid maps output coordinates to input ones: the inverse map.
+    theta = torch.cat([inverse, torch.zeros_like(inverse[:, :, :1])], -1)
+    return warp_tensor(x, theta)
+
+
+def rotation_maps(angles: torch.Tensor) -> torch.Tensor:
+    """(B,) angles in radians -> (B, 2, 2) maps that turn the picture counter-clockwise as displayed
+    (with y pointing down the image, that is the matrix [[c, s], [-s, c]])."""
+    c, s = torch.cos(angles), torch.sin(angles)
+    return torch.stack([torch.stack([c, s], -1), torch.stack([-s, c], -1)], 1)
+
+
 def rotate_images(x: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
     """Each image of x (B, C, H, W) rotated counter-clockwise by its angle (B,) in radians about the
-    canvas centre: bilinear, zeros outside (``transforms.warp_tensor``)."""
-    c, s = torch.cos(angles).to(x.dtype), torch.sin(angles).to(x.dtype)
-    zero = torch.zeros_like(c)
-    # affine_grid maps output coordinates to input ones: the inverse rotation. Rows are (x, y) with y
-    # pointing down the image, so this matrix turns the picture counter-clockwise as displayed.
-    theta = torch.stack([torch.stack([c, -s, zero], -1), torch.stack([s, c, zero], -1)], 1)
-    return warp_tensor(x, theta)
+    canvas centre (``warp_images``)."""
+    return warp_images(x, rotation_maps(angles))
 
 
 class GroupLayerNorm(nn.Module):

@@ -19,7 +19,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import groups
-from .layers import GroupConv, GroupLayerNorm, InvariantProjection, LiftingConv, SpatialPool, rotate_images
+from .. import decomp_torch
+from .layers import (GroupConv, GroupLayerNorm, InvariantProjection, LiftingConv, SpatialPool, rotate_images,
+                     rotation_maps, warp_images)
 
 
 # Rotations by multiples of 90 degrees map the k x k kernel grid onto itself.
@@ -78,6 +80,13 @@ class EquivariantNet(nn.Module):
         between the layers' samples do not depend on the offset, so only the input moves. In eval mode
         the invariant features are the max over ``eval_offsets`` equidistant offsets in [0, 90 deg),
         that is over the samples {offset + k 90 deg}: invariance to rotations by 90 / eval_offsets deg.
+      input_spd_std: with ``rotate_input``, the lifting samples' common offset gets an SPD factor too:
+        every training digit is warped by S^(1/2) R(phi), S^(1/2) drawn as the samples' SPD factors are
+        (log-normal, this std of the p-coordinates; det 1 for SL2; SO2 has no SPD factor and ignores it).
+        The offset h0 = S^(1/2) R(phi) left-multiplies every sample, and k(h_i^-1 h0^-1 y) is the lift of
+        the digit warped by h0, so the samples spread over the SPD factor as well without the kernels
+        leaving their grid. As with the rotation, this is exactly what warping the digits would compute;
+        eval mode uses no SPD offset.
       eval_samples / eval_rotation / eval_seed / eval_spd_std: the fixed samples of eval mode.
       eval_offsets: rotation offsets of eval mode (``rotate_input`` only).
     """
@@ -87,7 +96,7 @@ class EquivariantNet(nn.Module):
                  siren_layers: int = 3, w0: float = 30.0, num_classes: int = 10, eval_samples: int | None = None,
                  eval_rotation: str = "grid", eval_seed: int = 0, eval_spd_std: float | None = None,
                  train_rotation: str = "grid", head_hidden: int = 0, input_margin: int = 0,
-                 rotate_input: bool = False, eval_offsets: int = 1):
+                 rotate_input: bool = False, eval_offsets: int = 1, input_spd_std: float = 0.0):
         super().__init__()
         self.group = groups.check_group(group)
         channels = tuple(int(c) for c in channels)
@@ -103,6 +112,11 @@ class EquivariantNet(nn.Module):
             raise ValueError(f"argument 'train_rotation' must be one of {TRAIN_ROTATIONS}, got {train_rotation!r}")
         self.num_samples, self.spd_std, self.train_rotation = num_samples, float(spd_std), train_rotation
         self.rotate_input = bool(rotate_input)
+        if not (math.isfinite(input_spd_std) and input_spd_std >= 0):
+            raise ValueError(f"argument 'input_spd_std' must be a finite number >= 0, got {input_spd_std!r}")
+        if input_spd_std > 0 and not self.rotate_input:
+            raise ValueError("argument 'input_spd_std' needs rotate_input=True (it extends the input offset)")
+        self.input_spd_std = float(input_spd_std)
         self.data_shard = (0, 1)   # (rank, world size) of data-parallel training, see _input_angles
         self.set_eval_offsets(eval_offsets)
         kw = dict(siren_width=siren_width, siren_layers=siren_layers, w0=w0)
@@ -181,6 +195,16 @@ class EquivariantNet(nn.Module):
         u = torch.rand(batch * world, generator=self.sample_generator, dtype=torch.float64)[rank::world]
         return (u * (math.pi / 2)).to(device)
 
+    def _input_maps(self, batch: int, device) -> torch.Tensor:
+        """(batch, 2, 2) float64 maps of the training digits: S^(1/2) R(phi) (``input_spd_std``), phi from
+        :meth:`_input_angles`; the SPD factors are drawn for the global batch and dealt like the angles."""
+        maps = rotation_maps(self._input_angles(batch, "cpu"))
+        if self.input_spd_std > 0 and self.group != "SO2":
+            rank, world = self.data_shard
+            half, _ = decomp_torch.spd_sample(self.group, batch * world, self.sample_generator, self.input_spd_std)
+            maps = half[rank::world] @ maps
+        return maps.to(device)
+
     def _kernel_inputs(self, samples, device):
         """Per layer: h_out_inv for the lifting layer, pairwise inputs for the group convs."""
         lift_inv = samples[0][1].to(device)
@@ -217,7 +241,7 @@ class EquivariantNet(nn.Module):
         """Group feature maps: the last (B, C, G, h, w), or the list of every layer's output."""
         x = self._padded(x)
         if self.rotate_input and self.training:
-            x = rotate_images(x, self._input_angles(x.shape[0], x.device))
+            x = warp_images(x, self._input_maps(x.shape[0], x.device))
         return self._group_features(x, return_all)
 
     def _group_features(self, x: torch.Tensor, return_all: bool = False):
