@@ -166,6 +166,14 @@ def test_input_spd_std_needs_rotate_input_and_a_finite_spread():
             EquivariantNet("GL2", rotate_input=True, input_spd_std=bad)
     with pytest.raises(ValueError, match="'input_spd_std'.*rotate_input"):
         EquivariantNet("GL2", input_spd_std=0.1)
+    # --no-rotate-input turns the default SPD offset off with the rotation; asked for explicitly, it is an error
+    cfg = train.make_config(train.parse_args(["--model", "gl2", "--out", "x", "--no-rotate-input"]))
+    assert cfg["input_spd_std"] == 0.0 and train.make_model(cfg).input_spd_std == 0.0
+    assert train.make_config(train.parse_args(["--model", "gl2", "--out", "x"]))["input_spd_std"] == 0.3
+    cfg = train.make_config(train.parse_args(["--model", "gl2", "--out", "x", "--no-rotate-input",
+                                              "--input-spd-std", "0.2"]))
+    with pytest.raises(ValueError, match="'input_spd_std'.*rotate_input"):
+        train.make_model(cfg)
 
 
 def test_blur_pooling_shapes_and_shift_stability():

@@ -29,8 +29,9 @@ from . import data, distributed
 from .layers import SpatialPool
 from .models import MODEL_NAMES, TRAIN_ROTATIONS, build_model, count_parameters
 
-# Defaults of a full run. On a 2-core CPU an equivariant model trains in ~7 min and evaluates in
-# ~8 min (4 rotation offsets), so the four models of one seed take ~45-50 min (docs/equivariant.md).
+# Defaults of a full run. On one CPU thread an equivariant model trains in ~6.5 min and evaluates
+# in ~8 min (4 rotation offsets); equivariant_compare.py --jobs 2 runs the four models of one seed
+# in ~23 min on 2 cores (docs/equivariant.md).
 FULL = dict(channels=(16, 16, 16), num_samples=4, spd_std=0.05, epochs=10, batch_size=32, lr=3e-3, siren_lr_scale=0.03,
             pool="blurmax", input_margin=4, rotate_input=True, eval_offsets=4, input_spd_std=0.3)
 # --tiny: a smoke run of a few seconds (tests, CI).
@@ -91,6 +92,8 @@ def make_config(args: argparse.Namespace) -> dict:
         v = getattr(args, name)
         if v is not None:
             cfg[name] = v
+    if not cfg.get("rotate_input") and args.input_spd_std is None:
+        cfg["input_spd_std"] = 0.0   # the SPD factor extends the input rotation: off with it
     if args.channels is not None:
         cfg["channels"] = tuple(args.channels)
     cfg["channels"] = list(cfg["channels"])
