@@ -88,9 +88,12 @@ def train_and_evaluate_in_pool(runs: list[str], todo: list[list[str]], options: 
         else:
             order = sorted(zip(runs, todo), key=lambda item: os.path.basename(item[0]).startswith("cnn"))
             training = {pool.submit(train.main, argv_train): run for run, argv_train in order}
+            t0 = time.time()
             for done in as_completed(training):
                 done.result()
+                print(f"trained {training[done]} ({(time.time() - t0) / 60:.1f} min)", file=sys.stderr)
                 queue_evaluation(training[done])
+        evaluate.shard_progress([f for fs in shards.values() for f in fs])
         return {run: evaluate.finish_run(run, [f.result() for f in shards[run]], options) for run in runs}
 
 

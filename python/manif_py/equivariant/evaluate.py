@@ -47,7 +47,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--test-limit", type=int, default=None, help="use this many test digits (stratified subset)")
     p.add_argument("--batch", type=int, default=32, help="images per forward pass (32 ran fastest on CPU)")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--jobs", type=int, default=1, help="worker processes evaluating runs side by side (1 thread each)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="worker processes sharing the runs' test images (1 thread each)")
     p.add_argument("--device", default=None)
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
@@ -231,6 +232,18 @@ def write_results(results: dict, out: str, options: dict) -> None:
     plot(results, os.path.join(out, "accuracy_vs_magnitude.png"))
 
 
+def shard_progress(futures: list, quiet: bool = False) -> None:
+    """Waits for the evaluation shards (futures of ``evaluation_tasks`` in a pool), with a progress bar."""
+    from concurrent.futures import as_completed
+
+    if quiet:
+        return
+    from tqdm import tqdm
+
+    for _ in tqdm(as_completed(futures), total=len(futures), desc="evaluation shards", file=sys.stderr):
+        pass
+
+
 def evaluation_options(eval_samples: int | None = None, eval_seed: int = 0, per_digit: dict | None = None,
                        test_limit: int | None = None, batch: int = 32, device: str | None = None,
                        eval_rotation: str = "grid", eval_spd_std: float | None = None,
@@ -260,6 +273,7 @@ def evaluate_runs(runs: list[str], out: str, eval_samples: int | None = None, ev
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {run: [pool.submit(task, threads=1) for task in evaluation_tasks(run, options, SHARDS_PER_RUN)]
                        for run in runs}
+            shard_progress([f for fs in futures.values() for f in fs], quiet)
             results = {run: finish_run(run, [f.result() for f in fs], options, quiet) for run, fs in futures.items()}
     else:
         results = {run: finish_run(run, [task() for task in evaluation_tasks(run, options)], options, quiet)
