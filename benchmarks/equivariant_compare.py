@@ -68,8 +68,7 @@ def table(results: dict, train_seconds: dict) -> str:
     return "\n".join(rows)
 
 
-def train_and_evaluate_in_pool(runs: list[str], todo: list[list[str]], options: dict, jobs: int,
-                               eval_only: bool) -> dict:
+def train_and_evaluate_in_pool(runs: list[str], todo: list[list[str]], options: dict, jobs: int) -> dict:
     """Trains the runs in ``jobs`` worker processes and queues each run's evaluation shards as soon as
     its training ends, so a worker that finishes early evaluates instead of idling. The CNN, a fraction
     of an equivariant model's cost, trains last and fills a gap."""
@@ -78,23 +77,14 @@ def train_and_evaluate_in_pool(runs: list[str], todo: list[list[str]], options: 
 
     shards = {}
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        def queue_evaluation(run):
-            shards[run] = [pool.submit(task, threads=1)
-                           for task in evaluate.evaluation_tasks(run, options, evaluate.SHARDS_PER_RUN)]
-
-        if eval_only:
-            for run in runs:
-                queue_evaluation(run)
-        else:
-            order = sorted(zip(runs, todo), key=lambda item: os.path.basename(item[0]).startswith("cnn"))
-            training = {pool.submit(train.main, argv_train): run for run, argv_train in order}
-            t0 = time.time()
-            for done in as_completed(training):
-                done.result()
-                print(f"trained {training[done]} ({(time.time() - t0) / 60:.1f} min)", file=sys.stderr)
-                queue_evaluation(training[done])
-        evaluate.shard_progress([f for fs in shards.values() for f in fs])
-        return {run: evaluate.finish_run(run, [f.result() for f in shards[run]], options) for run in runs}
+        order = sorted(zip(runs, todo), key=lambda item: os.path.basename(item[0]).startswith("cnn"))
+        training = {pool.submit(train.main, argv_train): run for run, argv_train in order}
+        t0 = time.time()
+        for done in as_completed(training):
+            done.result()
+            print(f"trained {training[done]} ({(time.time() - t0) / 60:.1f} min)", file=sys.stderr)
+            shards[training[done]] = evaluate.queue_shards(pool, training[done], options)
+        return evaluate.collect_shards({run: shards[run] for run in runs}, options)
 
 
 def main(argv=None) -> int:
@@ -116,14 +106,13 @@ def main(argv=None) -> int:
             todo.append(argv_train)
     options = evaluate.evaluation_options(eval_samples=args.eval_samples, test_limit=args.test_limit,
                                           eval_rotation=args.eval_rotation, eval_spd_std=args.eval_spd_std)
-    if args.jobs > 1:
-        results = train_and_evaluate_in_pool(runs, todo, options, args.jobs, args.eval_only)
+    if args.jobs > 1 and not args.eval_only:
+        results = train_and_evaluate_in_pool(runs, todo, options, args.jobs)
     else:
         if not args.eval_only:
             for argv_train in todo:
                 train.main(argv_train)
-        results = {run: evaluate.finish_run(run, [task() for task in evaluate.evaluation_tasks(run, options)], options)
-                   for run in runs}
+        results = evaluate.evaluate_with(runs, options, args.jobs)
     evaluate.write_results(results, os.path.join(args.out, args.eval_out), options)
     for run in runs:
         hist = json.load(open(os.path.join(run, "metrics.json")))["history"]

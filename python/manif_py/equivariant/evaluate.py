@@ -169,8 +169,13 @@ SHARDS_PER_RUN = 8
 
 @functools.lru_cache(maxsize=2)
 def _cached_test_sets(per_digit_items: tuple, test_limit: int | None) -> dict:
-    """The test sets, built once per process (they are seeded: every worker builds the same ones)."""
     return test_sets(dict(per_digit_items), test_limit)
+
+
+def _sets_of(per_digit: dict, test_limit: int | None) -> dict:
+    """The test sets of an evaluation, built once per process (they are seeded: every worker builds
+    the same ones)."""
+    return _cached_test_sets(tuple(sorted(per_digit.items())), test_limit)
 
 
 def predict_shard(run: str, shard: int = 0, num_shards: int = 1, *, per_digit: dict, test_limit: int | None,
@@ -182,7 +187,7 @@ def predict_shard(run: str, shard: int = 0, num_shards: int = 1, *, per_digit: d
     if threads:
         torch.set_num_threads(threads)
     t0 = time.time()
-    sets = _cached_test_sets(tuple(sorted(per_digit.items())), test_limit)
+    sets = _sets_of(per_digit, test_limit)
     dev = torch.device(device)
     model, cfg, _ = load_run(run, dev, eval_samples, eval_seed, eval_rotation, eval_spd_std, eval_offsets)
     preds = {name: predict(model, s["images"][shard::num_shards], dev, batch, getattr(torch, cfg["dtype"]))
@@ -197,7 +202,7 @@ def evaluation_tasks(run: str, options: dict, num_shards: int = 1) -> list:
 
 def finish_run(run: str, shard_results: list, options: dict, quiet: bool = False) -> dict:
     """The metrics entry of one run from the results of its ``evaluation_tasks``, in task order."""
-    sets = _cached_test_sets(tuple(sorted(options["per_digit"].items())), options["test_limit"])
+    sets = _sets_of(options["per_digit"], options["test_limit"])
     n = len(shard_results)
     preds = {}
     for name, s in sets.items():
@@ -225,23 +230,41 @@ def finish_run(run: str, shard_results: list, options: dict, quiet: bool = False
 def write_results(results: dict, out: str, options: dict) -> None:
     """OUT/metrics.json and OUT/accuracy_vs_magnitude.png."""
     os.makedirs(out, exist_ok=True)
-    sets = _cached_test_sets(tuple(sorted(options["per_digit"].items())), options["test_limit"])
+    sets = _sets_of(options["per_digit"], options["test_limit"])
     with open(os.path.join(out, "metrics.json"), "w") as f:
         json.dump(dict(per_digit=options["per_digit"], test_digits=len(sets["clean"]["labels"]), runs=results), f,
                   indent=2)
     plot(results, os.path.join(out, "accuracy_vs_magnitude.png"))
 
 
-def shard_progress(futures: list, quiet: bool = False) -> None:
-    """Waits for the evaluation shards (futures of ``evaluation_tasks`` in a pool), with a progress bar."""
-    from concurrent.futures import as_completed
+def queue_shards(pool, run: str, options: dict) -> list:
+    """Submits one run's SHARDS_PER_RUN evaluation shards to a process pool (one torch thread each)."""
+    return [pool.submit(task, threads=1) for task in evaluation_tasks(run, options, SHARDS_PER_RUN)]
 
-    if quiet:
-        return
-    from tqdm import tqdm
 
-    for _ in tqdm(as_completed(futures), total=len(futures), desc="evaluation shards", file=sys.stderr):
-        pass
+def collect_shards(shards: dict, options: dict, quiet: bool = False) -> dict:
+    """{run: metrics entry} once every run's queued shards ({run: futures}) are done, with a progress bar."""
+    if not quiet:
+        from concurrent.futures import as_completed
+
+        from tqdm import tqdm
+
+        futures = [f for fs in shards.values() for f in fs]
+        for _ in tqdm(as_completed(futures), total=len(futures), desc="evaluation shards", file=sys.stderr):
+            pass
+    return {run: finish_run(run, [f.result() for f in fs], options, quiet) for run, fs in shards.items()}
+
+
+def evaluate_with(runs: list[str], options: dict, jobs: int = 1, quiet: bool = False) -> dict:
+    """{run: metrics entry} for runs already trained: in this process, or sharded over ``jobs`` workers."""
+    if jobs <= 1:
+        return {run: finish_run(run, [task() for task in evaluation_tasks(run, options)], options, quiet)
+                for run in runs}
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return collect_shards({run: queue_shards(pool, run, options) for run in runs}, options, quiet)
 
 
 def evaluation_options(eval_samples: int | None = None, eval_seed: int = 0, per_digit: dict | None = None,
@@ -266,18 +289,7 @@ def evaluate_runs(runs: list[str], out: str, eval_samples: int | None = None, ev
     on a small CPU that is faster than one process with several threads."""
     options = evaluation_options(eval_samples, eval_seed, per_digit, test_limit, batch, device, eval_rotation,
                                  eval_spd_std, eval_offsets)
-    if jobs > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {run: [pool.submit(task, threads=1) for task in evaluation_tasks(run, options, SHARDS_PER_RUN)]
-                       for run in runs}
-            shard_progress([f for fs in futures.values() for f in fs], quiet)
-            results = {run: finish_run(run, [f.result() for f in fs], options, quiet) for run, fs in futures.items()}
-    else:
-        results = {run: finish_run(run, [task() for task in evaluation_tasks(run, options)], options, quiet)
-                   for run in runs}
+    results = evaluate_with(runs, options, jobs, quiet)
     write_results(results, out, options)
     return results
 

@@ -199,7 +199,7 @@ class EquivariantNet(nn.Module):
         """(batch, 2, 2) float64 maps of the training digits: S^(1/2) R(phi) (``input_spd_std``), phi from
         :meth:`_input_angles`; the SPD factors are drawn for the global batch and dealt like the angles."""
         maps = rotation_maps(self._input_angles(batch, "cpu"))
-        if self.input_spd_std > 0 and self.group != "SO2":
+        if self.input_spd_std > 0:   # SO2: spd_sample gives identities
             rank, world = self.data_shard
             half, _ = decomp_torch.spd_sample(self.group, batch * world, self.sample_generator, self.input_spd_std)
             maps = half[rank::world] @ maps
