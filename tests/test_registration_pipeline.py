@@ -294,3 +294,33 @@ def test_demo_command_estimates_the_pose_and_draws_it(tmp_path):
 def test_tour_command_runs():
     proc = subprocess.run([sys.executable, "-m", "manif_py.cli", "tour"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "SE3" in proc.stdout, proc.stderr
+
+
+def test_evaluate_command_compares_the_two_shipped_networks(tmp_path):
+    """The one-shot baseline defaults to the network trained one-shot, never the diffusion network run once."""
+    from manif_py.registration import evaluate
+
+    out = tmp_path / "eval"
+    evaluate.main(["--pairs", "2", "--settings", "clean:45", "--methods", "ours_one_shot", "ours_diffusion",
+                   "--out", str(out)])
+    result = json.loads((out / "metrics.json").read_text())
+    rows = result["rows"]["clean:45"]
+    assert set(rows) == {"ours_one_shot", "ours_diffusion"} and all(len(r) == 2 for r in rows.values())
+    assert (out / "results.md").exists() and (out / "recall.png").stat().st_size > 1_000
+    pair = held_out_problem(0, "clean", rotation="45")
+    errors = {}
+    for name, path in (("one_shot", checkpoint.one_shot_checkpoint_path()), ("diffusion", None)):
+        T = estimate_pose(pair["source"], pair["model"], checkpoint_path=path, diffusion=False, refine=False,
+                          starts=1, seed=0).transformation
+        errors[name] = metrics.evaluate_one(pair["source"], pair["model"], T, pair["T_gt"], 1.0)["rotation_error_deg"]
+    assert rows["ours_one_shot"][0]["rotation_error_deg"] == pytest.approx(errors["one_shot"])
+    assert errors["one_shot"] != pytest.approx(errors["diffusion"])
+
+
+@pytest.mark.parametrize("argv, match", [(["--methods", "foo"], "invalid choice"), (["--pairs", "0"], "at least 1")])
+def test_evaluate_command_refuses_bad_arguments(argv, match, capsys):
+    from manif_py.registration import evaluate
+
+    with pytest.raises(SystemExit):
+        evaluate.parse_args(argv + ["--out", "x"])
+    assert match in capsys.readouterr().err

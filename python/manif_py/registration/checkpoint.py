@@ -25,6 +25,11 @@ def default_checkpoint_path() -> str:
     return str(resources.files("manif_py.registration").joinpath("data", "default_checkpoint.pt"))
 
 
+def one_shot_checkpoint_path() -> str:
+    """The same network trained one-shot, shipped as the baseline of the evaluation."""
+    return str(resources.files("manif_py.registration").joinpath("data", "one_shot_checkpoint.pt"))
+
+
 def save(path: str, net: RegistrationNet, diffusion: DiffusionConfig, mode: str, extra: dict | None = None):
     state = {
         "format": FORMAT,

@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from . import metrics
+from .baselines import BASELINES
 from .dataset import held_out_problem
 
 DEFAULT_SETTINGS = ("clean:45", "noisy:45", "partial:45", "clean:so3", "noisy:so3", "partial:so3", "single_view:so3")
@@ -30,24 +31,32 @@ OURS = ("ours_one_shot", "ours_diffusion", "ours_full")
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="manif-py evaluate-registration", description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", help="diffusion-trained network (default: the shipped one)")
-    p.add_argument("--one-shot-checkpoint", help="the same network trained one-shot (the ablation)")
+    p.add_argument("--one-shot-checkpoint", help="the same network trained one-shot (the ablation; default: the "
+                   "shipped one)")
     p.add_argument("--settings", nargs="+", default=list(DEFAULT_SETTINGS), help="SETTING:ROTATION items")
     p.add_argument("--pairs", type=int, default=50, help="test problems per setting")
-    p.add_argument("--methods", nargs="+", help="subset of methods (default: all available)")
+    p.add_argument("--methods", nargs="+", choices=OURS + BASELINES, metavar="METHOD",
+                   help=f"subset of methods (default: all available): {', '.join(OURS + BASELINES)}")
     p.add_argument("--families", nargs="+", help="shape families of the test objects (default: the held-out "
                    "families, revolved and mechanical); test seeds are never used in training whatever the family")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.pairs < 1:
+        p.error(f"argument --pairs must be at least 1, got {args.pairs}")
+    return args
 
 
 def _method_runner(name, args):
     """A function (source, model, diameter, seed) -> 4x4 pose for the named method."""
     if name in OURS:
+        from . import checkpoint
         from .pipeline import estimate_pose
 
         if name == "ours_one_shot":
-            ckpt, kw = args.one_shot_checkpoint, dict(diffusion=False, refine=False, starts=1)
+            # Never the diffusion network run once: the baseline is the network trained one-shot.
+            ckpt = args.one_shot_checkpoint or checkpoint.one_shot_checkpoint_path()
+            kw = dict(diffusion=False, refine=False, starts=1)
         elif name == "ours_diffusion":
             ckpt, kw = args.checkpoint, dict(diffusion=True, refine=False, starts=1)
         else:
@@ -60,8 +69,6 @@ def _method_runner(name, args):
 
 def available_methods(args):
     methods = list(OURS)
-    if not args.one_shot_checkpoint:
-        methods.remove("ours_one_shot")
     try:
         from . import baselines
 
