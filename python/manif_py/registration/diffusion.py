@@ -22,7 +22,7 @@ Reverse process (inference), T' = 5 steps of the same cosine schedule, from H = 
 
     H0_hat = f(H X, Y) H
     H <- Exp(gamma0_t Log H0_hat + gamma1_t Log H)
-    H <- Exp(sqrt(beta~_t) sigma' (.) eps) H            (noise on; sigma' = (0.1, 0.01))
+    H <- Exp(sqrt(beta~_t) sigma' (.) eps) H            (noise=True only; sigma' = (0.1, 0.01))
 
 with gamma0_t = beta_t sqrt(abar_{t-1}) / (1 - abar_t),
 gamma1_t = (1 - abar_{t-1}) sqrt(alpha_t) / (1 - abar_t) and
@@ -143,11 +143,13 @@ class TrainingObjective(torch.nn.Module):
 
 
 @torch.no_grad()
-def register(net, src, nsrc, tgt, ntgt, cfg: DiffusionConfig, diffusion: bool = True, noise: bool = True,
+def register(net, src, nsrc, tgt, ntgt, cfg: DiffusionConfig, diffusion: bool = True, noise: bool = False,
              seed: int = 0, init: np.ndarray | None = None):
     """Reverse diffusion from H = init (default I); returns H0_hat (B, 7) mapping src onto tgt.
 
-    ``diffusion=False`` is the one-shot baseline: a single network call.
+    ``diffusion=False`` is the one-shot baseline: a single network call. ``noise=True`` injects the
+    posterior noise between steps; off by default, which did better on validation problems
+    (docs/registration.md).
     src, nsrc (B,N,3); tgt, ntgt (B,M,3) or (1,M,3) (shared by all B) float tensors
     in normalised units.
     """

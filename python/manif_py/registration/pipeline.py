@@ -117,7 +117,7 @@ def fitness_of(source, model, T, distance):
 
 
 def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: bool = True,
-                  diffusion: bool = True, noise: bool = True, starts: int = 24, refine_candidates: int = 2,
+                  diffusion: bool = True, noise: bool = False, starts: int = 24, refine_candidates: int = 2,
                   seed: int = 0,
                   inlier_distance: float | None = None,
                   icp_iterations: int = 30) -> RegistrationResult:
