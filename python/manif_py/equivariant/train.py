@@ -13,6 +13,7 @@ trajectory as one.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -305,6 +306,10 @@ def train(cfg: dict, out: str, resume: bool = False, rank: int = 0, world_size: 
         else:
             history.append(record)
         distributed.barrier()
+    # Free the DDP wrapper (its reducer holds work on the process group) before the group goes:
+    # the other order can abort a rank at exit inside gloo's teardown.
+    del net
+    gc.collect()
     distributed.cleanup()
     return dict(config=cfg, params=params, history=history, model=model)
 

@@ -14,6 +14,7 @@ with batch B follow the same trajectory as one process with batch 2B.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -194,6 +195,10 @@ def train(args):
     if world > 1:
         import torch.distributed as dist
 
+        # Free the DDP wrapper (its reducer holds work on the process group) before the group goes:
+        # the other order can abort a rank at exit inside gloo's teardown.
+        del model
+        gc.collect()
         dist.destroy_process_group()
     return net
 
