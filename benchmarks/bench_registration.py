@@ -9,15 +9,13 @@ and writes benchmarks/out/registration/{metrics.json, results.md, recall.png}.
 """
 
 import sys
-from importlib import resources
 
-from manif_py.registration import evaluate
+from manif_py.registration import checkpoint, evaluate
 
 
 def main(argv=None):
-    data = resources.files("manif_py.registration").joinpath("data")
-    args = ["--checkpoint", str(data / "default_checkpoint.pt"),
-            "--one-shot-checkpoint", str(data / "one_shot_checkpoint.pt"),
+    args = ["--checkpoint", checkpoint.default_checkpoint_path(),
+            "--one-shot-checkpoint", checkpoint.one_shot_checkpoint_path(),
             "--out", "benchmarks/out/registration"]
     return evaluate.main(args + list(sys.argv[1:] if argv is None else argv))
 

@@ -17,12 +17,12 @@ import argparse
 import cProfile
 import pstats
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from _common import time_batch
 from manif_py.registration.dataset import held_out_problem
 from manif_py.registration.pipeline import estimate_pose
 
@@ -43,13 +43,7 @@ def parse_args(argv=None):
 
 def _ms(fn, repeats=20) -> float:
     """Median wall time of fn() in milliseconds, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * float(np.median(times))
+    return time_batch(fn, 1, rounds=repeats) / 1e6
 
 
 @torch.inference_mode()

@@ -19,7 +19,6 @@ import dataclasses
 import json
 import os
 import sys
-from importlib import resources
 
 import numpy as np
 import torch
@@ -51,9 +50,8 @@ def rotation_errors(H: np.ndarray, H0: np.ndarray) -> np.ndarray:
 def main(argv=None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(1)
-    data = resources.files("manif_py.registration").joinpath("data")
-    paths = {"default": args.checkpoint or str(data / "default_checkpoint.pt"),
-             "one_shot": args.one_shot_checkpoint or str(data / "one_shot_checkpoint.pt")}
+    paths = {"default": args.checkpoint or checkpoint.default_checkpoint_path(),
+             "one_shot": args.one_shot_checkpoint or checkpoint.one_shot_checkpoint_path()}
     nets = {name: checkpoint.load(path) for name, path in paths.items()}
     errors = {k: [] for k in ["fixed_point_diffusion_net", "fixed_point_one_shot_net"] + [f"T_inf={s}" for s in STEPS]
               + ["T_inf=5, noise on"]}

@@ -20,14 +20,18 @@ FORMAT = "manif_py.registration"
 FORMAT_VERSION = 1
 
 
+def _shipped(name: str) -> str:
+    return str(resources.files("manif_py.registration").joinpath("data", name))
+
+
 def default_checkpoint_path() -> str:
     """The network shipped inside the package (see docs/registration.md for how it was trained)."""
-    return str(resources.files("manif_py.registration").joinpath("data", "default_checkpoint.pt"))
+    return _shipped("default_checkpoint.pt")
 
 
 def one_shot_checkpoint_path() -> str:
     """The same network trained one-shot, shipped as the baseline of the evaluation."""
-    return str(resources.files("manif_py.registration").joinpath("data", "one_shot_checkpoint.pt"))
+    return _shipped("one_shot_checkpoint.pt")
 
 
 def save(path: str, net: RegistrationNet, diffusion: DiffusionConfig, mode: str, extra: dict | None = None):
