@@ -39,7 +39,10 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--scale", type=float, default=1.0, help="fraction of each run's problems (quick looks)")
     p.add_argument("--out", default="benchmarks/out/registration_noise_validation.json")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if not 0 < args.scale <= 1:
+        p.error(f"argument --scale must be in (0, 1], got {args.scale}")
+    return args
 
 
 def summary(errors) -> dict:
