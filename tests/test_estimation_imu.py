@@ -142,3 +142,29 @@ def test_bad_imu_input_is_a_named_error():
         preintegrate_imu(t, acc, gyro, 0.0, 1e-3)
     with pytest.raises(ValueError, match="gyro.*shape"):
         preintegrate_imu(t, acc, gyro[:3], 1e-2, 1e-3)
+
+
+def _example():
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "imu_preintegration_se23.py"
+    spec = importlib.util.spec_from_file_location("imu_example", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_graph_and_eskf_on_se23_beat_dead_reckoning():
+    ex = _example()
+    sim = ex.simulate(duration=20.0, seed=3)
+    pre = ex.preintegrate_all(sim)
+    g, states, _ = ex.build_graph(sim, pre)
+    dead = np.array([g.value(k).translation() for k in states])
+    res = g.solve()
+    truth = np.array([sim["truth"][k].translation() for k in sim["keyframes"]])
+    est = np.array([res.values[k].translation() for k in states])
+    eskf = ex.run_eskf(sim)
+    assert res.converged
+    assert ex.rmse(est, truth) < 0.5
+    assert ex.rmse(eskf, truth) < 0.5 * ex.rmse(dead, truth)
+    assert ex.rmse(est, truth) < ex.rmse(eskf, truth)
