@@ -168,3 +168,31 @@ def test_graph_and_eskf_on_se23_beat_dead_reckoning():
     assert ex.rmse(est, truth) < 0.5
     assert ex.rmse(eskf, truth) < 0.5 * ex.rmse(dead, truth)
     assert ex.rmse(est, truth) < ex.rmse(eskf, truth)
+
+
+def test_sim3_g2o_round_trip(tmp_path):
+    from manif_py.estimation import read_sim3_g2o, write_sim3_g2o
+    g = FactorGraph()
+    xs = [mp.Sim3.Random() for _ in range(4)]
+    keys = g.add_variables(mp.Sim3, xs)
+    edges = [(0, 1, xs[0].inverse() * xs[1]), (1, 2, mp.Sim3.Random()), (2, 3, xs[2].inverse() * xs[3]),
+             (3, 0, xs[3].inverse() * xs[0])]
+    A = np.random.default_rng(0).standard_normal((7, 7))
+    info = A @ A.T + 7 * np.eye(7)
+    path = tmp_path / "sim3.g2o"
+    write_sim3_g2o(path, g, edges, info, ids=[10, 20, 30, 2**60], fixed=[0])
+    h, ids = read_sim3_g2o(path)
+    assert list(ids) == [10, 20, 30, 2**60]
+    for k in range(4):
+        np.testing.assert_allclose(h.value(k).coeffs(), xs[k].coeffs(), atol=1e-15)
+    for i, j, Z in edges:
+        g.add_between(i, j, Z, info)
+    assert h.num_factors == 4 and h.is_fixed(0)
+    np.testing.assert_allclose(h.chi2(), g.chi2(), rtol=1e-12)
+    h.solve()
+    path.write_text("VERTEX_SIM3:QUAT 0 0 0 0 0 0 0 1 -2\n")
+    with pytest.raises(ValueError, match="scale"):
+        read_sim3_g2o(path)
+    path.write_text("EDGE_SIM3:QUAT 0 1 0 0 0\n")
+    with pytest.raises(ValueError, match="38 fields"):
+        read_sim3_g2o(path)

@@ -15,9 +15,10 @@ from .graph import FactorGraph, SolveResult, Values
 from .imu import PreintegratedImu, preintegrate_imu
 from .kalman import ErrorStateKalmanFilter
 from .readers import read_g2o, read_graph, read_toro
+from .sim3_g2o import read_sim3_g2o, write_sim3_g2o
 from .writer import write_g2o
 
 __all__ = [
-    "FactorGraph", "SolveResult", "Values", "PoseGraphData", "read_g2o", "read_graph", "read_toro", "write_g2o",
+    "FactorGraph", "SolveResult", "Values", "PoseGraphData", "read_g2o", "read_graph", "read_toro", "write_g2o", "read_sim3_g2o", "write_sim3_g2o",
     "ErrorStateKalmanFilter", "PreintegratedImu", "preintegrate_imu", "Uncertain", "local_to_global", "global_to_local", "propagate",
 ]
