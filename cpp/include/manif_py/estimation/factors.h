@@ -24,6 +24,33 @@ inline double wrap_angle(double a) {
   return a - pi;
 }
 
+/// Jr^-1(t), the inverse right Jacobian used by the between factors.
+template <class T>
+typename T::Jacobian right_jacobian_inverse(const T& t) {
+  return t.Jr_inv();
+}
+
+/// Sim3: the core inverts Jr, itself a 14x14 matrix exponential (about 10 us). Near the
+/// identity, where a solve spends its iterations, the Bernoulli series
+/// Jr^-1 = I + ad/2 + sum_k B_2k / (2k)! ad^2k is exact to double precision within a few
+/// products of 7x7 matrices: it converges for spectral radius of ad < 2 pi, and that radius
+/// is hypot(|theta|, sigma) (rho only adds nilpotent terms). Larger errors take the core's path.
+inline Sim3Tangent<double>::Jacobian right_jacobian_inverse(const Sim3Tangent<double>& t) {
+  using J7 = Sim3Tangent<double>::Jacobian;
+  const double radius = std::hypot(t.ang().norm(), t.sigma());
+  if (!(radius < 0.5) || !(t.lin().norm() < 1e3)) return t.Jr_inv();
+  // B_2k / (2k)! for k = 1..9: 1/12, -1/720, 1/30240, -1/1209600, 1/47900160, ...
+  static constexpr double c[9] = {1.0 / 12.0,          -1.0 / 720.0,         1.0 / 30240.0,
+                                  -1.0 / 1209600.0,    1.0 / 47900160.0,     -691.0 / 1307674368000.0,
+                                  1.0 / 74724249600.0, -3617.0 / 10670622842880000.0,
+                                  43867.0 / 5109094217170944000.0};
+  const J7 ad = t.ad();
+  const J7 ad2 = ad * ad;
+  J7 acc = c[8] * ad2;  // Horner in ad^2
+  for (int k = 7; k >= 0; --k) acc = (acc + c[k] * J7::Identity()) * ad2;
+  return J7::Identity() + 0.5 * ad + acc;
+}
+
 /// Common members: keys, measurement, square-root information, loss slot.
 template <class Meas, int Dim_, int... DoFs_>
 struct FactorCommon {
@@ -69,7 +96,7 @@ struct BetweenFactor : FactorCommon<G, LieTraits<G>::DoF, LieTraits<G>::DoF, Lie
     const G d = xi.inverse().compose(xj);
     const auto t = this->measured.inverse().compose(d).Log();
     if (J) {
-      const Eigen::Matrix<double, D, D> Jri = t.Jr_inv();
+      const Eigen::Matrix<double, D, D> Jri = right_jacobian_inverse(t);
       J->template rightCols<D>() = Jri;
       J->template leftCols<D>() = -Jri * d.inverse().Adj();
     }
