@@ -24,9 +24,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from manif_py.registration import checkpoint, metrics, poses
-from manif_py.registration.dataset import held_out_problem, normalised_problem
-from manif_py.registration.diffusion import register
+from manif_py.registration.model import checkpoint
+from manif_py.registration.evaluation import metrics
+from manif_py.registration import poses
+from manif_py.registration.synthetic.dataset import held_out_problem, normalised_problem
+from manif_py.registration.model.diffusion import register
 
 STEPS = (2, 5, 10, 20)
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from . import checkpoint, kernels, poses
-from .diffusion import register as reverse_diffusion
+from . import kernels, poses
+from .model import checkpoint
+from .model.diffusion import register as reverse_diffusion
 from .preprocess import check_cloud, degeneracy, diameter, frames_for, subsample, unoriented_normals
 
 # A cloud flatter than this (smallest over largest principal spread) leaves a

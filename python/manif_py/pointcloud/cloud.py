@@ -76,3 +76,19 @@ def as_points(x, name: str, n: Optional[int] = None, min_points: int = 1) -> np.
     if not np.isfinite(arr).all():
         raise ValueError(f"'{name}' (shape {expected}) contains NaN or inf")
     return arr
+
+
+def check_mesh(vertices, faces, path="mesh"):
+    """Checked (vertices (V, 3) float64, faces (F, 3) int64 indexing them), or a ValueError /
+    TypeError naming the argument (``path`` names the file in the message)."""
+    v = as_points(vertices, "vertices")
+    f = np.asarray(faces)
+    if f.ndim != 2 or f.shape[1] != 3 or len(f) == 0:
+        raise ValueError(f"'faces' must have shape (F, 3) with F >= 1, got {f.shape} ({path})")
+    if not np.issubdtype(f.dtype, np.integer):
+        if not np.issubdtype(f.dtype, np.floating) or not np.all(f == np.round(f)):
+            raise TypeError(f"'faces' must be an integer array of shape (F, 3), got dtype {f.dtype} ({path})")
+    f = f.astype(np.int64)
+    if f.min() < 0 or f.max() >= len(v):
+        raise ValueError(f"'faces' (F, 3) index vertices out of range [0, {len(v)}) ({path})")
+    return v, f

@@ -19,9 +19,9 @@ import numpy as np
 def load_cloud(path: str, n_mesh_points: int = 20000, seed: int = 0) -> np.ndarray:
     """Points (N, 3) from a point-cloud file, or ``n_mesh_points`` area-uniform
     samples of a mesh file (a file with faces)."""
-    from . import io
+    from ...pointcloud import load_point_cloud
 
-    return np.asarray(io.load_point_cloud(path, n_points=None, mesh_points=n_mesh_points, seed=seed).points)
+    return np.asarray(load_point_cloud(path, n_points=None, mesh_points=n_mesh_points, seed=seed).points)
 
 
 def parse_args(argv):
@@ -44,8 +44,8 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    from .pipeline import estimate_pose
-    from .plots import plot_registration
+    from ..pipeline import estimate_pose
+    from ..evaluation.plots import plot_registration
 
     try:
         scan, model = load_cloud(args.scan), load_cloud(args.model)

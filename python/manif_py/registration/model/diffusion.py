@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from . import kernels, poses
+from .. import kernels, poses
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import metrics
 from .baselines import BASELINES
-from .dataset import held_out_problem
+from ..synthetic.dataset import held_out_problem
 
 DEFAULT_SETTINGS = ("clean:45", "noisy:45", "partial:45", "clean:so3", "noisy:so3", "partial:so3", "single_view:so3")
 OURS = ("ours_one_shot", "ours_diffusion", "ours_full")
@@ -50,8 +50,8 @@ def parse_args(argv):
 def _method_runner(name, args):
     """A function (source, model, diameter, seed) -> 4x4 pose for the named method."""
     if name in OURS:
-        from . import checkpoint
-        from .pipeline import estimate_pose
+        from ..model import checkpoint
+        from ..pipeline import estimate_pose
 
         if name == "ours_one_shot":
             # Never the diffusion network run once: the baseline is the network trained one-shot.

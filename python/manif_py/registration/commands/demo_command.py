@@ -23,10 +23,10 @@ def main(argv=None):
     p.add_argument("--plot", default="manif_py_demo.png", help="where to write the picture")
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
 
-    from . import metrics
-    from .dataset import held_out_problem
-    from .pipeline import estimate_pose
-    from .plots import plot_registration
+    from ..evaluation import metrics
+    from ..synthetic.dataset import held_out_problem
+    from ..pipeline import estimate_pose
+    from ..evaluation.plots import plot_registration
 
     pair = held_out_problem(args.seed, args.setting, rotation="so3")
     scan, model, T_gt, D = pair["source"], pair["model"], pair["T_gt"], pair["diameter"]

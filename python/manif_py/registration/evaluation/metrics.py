@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels, poses
+from .. import kernels, poses
 
 ROTATION_THRESHOLDS_DEG = (5.0, 10.0, 20.0)
 TRANSLATION_THRESHOLDS = (0.01, 0.02, 0.05)  # of D
