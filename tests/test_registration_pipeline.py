@@ -42,15 +42,15 @@ def test_network_is_equivariant_in_its_output_form():
 
 def test_reverse_diffusion_is_deterministic_unless_the_noise_is_asked_for():
     """The default (noise off) ignores the seed; with noise=True the seed draws the injected noise."""
-    from manif_py.registration.model.diffusion import register
+    from manif_py.registration.model.diffusion import reverse_diffusion
 
     torch.manual_seed(0)
     net = RegistrationNet(TINY).eval()
     b = _batch()
     clouds = (b["src"], b["src_normals"], b["tgt"], b["tgt_normals"])
     cfg = DiffusionConfig()
-    quiet = [register(net, *clouds, cfg, seed=s) for s in (0, 1)]
-    noisy = [register(net, *clouds, cfg, noise=True, seed=s) for s in (0, 1, 1)]
+    quiet = [reverse_diffusion(net, *clouds, cfg, seed=s) for s in (0, 1)]
+    noisy = [reverse_diffusion(net, *clouds, cfg, noise=True, seed=s) for s in (0, 1, 1)]
     np.testing.assert_array_equal(quiet[0], quiet[1])
     np.testing.assert_array_equal(noisy[1], noisy[2])
     assert not np.allclose(noisy[0], noisy[1]) and not np.allclose(noisy[0], quiet[0])

@@ -105,7 +105,7 @@ def plot_recall(per_setting, path):
 def markdown(summary):
     cols = ["recall_rot_5deg", "recall_rot_10deg", "recall_rot_20deg", "recall_trans_1pct", "recall_trans_2pct",
             "recall_trans_5pct", "add_s_below_0.1", "median_rotation_error_deg", "median_translation_error",
-            "mean_chamfer", "median_ms"]
+            "mean_one_sided_chamfer", "median_ms"]
     heads = ["R@5°", "R@10°", "R@20°", "t@1%", "t@2%", "t@5%", "ADD-S<0.1", "med rot (°)", "med t (D)",
              "Chamfer (D)", "median ms"]
     lines = []
