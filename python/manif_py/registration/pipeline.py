@@ -21,7 +21,7 @@ import torch
 
 from . import kernels, poses
 from .model import checkpoint
-from .model.diffusion import register as reverse_diffusion
+from .model.diffusion import reverse_diffusion
 from .preprocess import check_cloud, degeneracy, diameter, frames_for, subsample, unoriented_normals
 
 # A cloud flatter than this (smallest over largest principal spread) leaves a
