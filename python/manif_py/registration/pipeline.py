@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .. import _threads
 from . import kernels, poses
 from .model import checkpoint
 from .model.diffusion import reverse_diffusion
@@ -134,6 +135,7 @@ def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: 
     paper's inference: the reverse diffusion from the identity.
     """
     t0 = time.perf_counter()
+    _threads.apply()  # torch and the C++ pools: the user's count, or the cores free right now
     source = check_cloud(source, "source")
     model = check_cloud(model, "model")
     warnings = check_units(source, model)  # ValueError for other units; warnings for swapped or tiny scans

@@ -20,9 +20,16 @@ def main(argv=None):
     # against the truth means what it says (for a bolt or a turned part it would not).
     p.add_argument("--seed", type=int, default=0, help="which generated object and scan")
     p.add_argument("--setting", default="single_view", choices=("clean", "noisy", "partial", "single_view"))
+    p.add_argument("--threads", type=int, default=0, metavar="N",
+                   help="threads for torch and the C++ kernels together (default 0: the cores not busy now)")
     p.add_argument("--out", "--plot", dest="out", default="manif_py_demo.png", metavar="PNG",
                    help="where to write the picture (default manif_py_demo.png)")
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.threads < 0:
+        p.error("--threads must be >= 0")
+    import manif_py
+
+    manif_py.set_num_threads(args.threads)
 
     from ..evaluation import metrics
     from ..synthetic.dataset import held_out_problem

@@ -39,11 +39,19 @@ def parse_args(argv):
     p.add_argument("--checkpoint", help="a network from `manif-py train-registration` (default: the shipped one)")
     p.add_argument("--inlier-distance", type=float, help="default: 2%% of the model's diameter")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, metavar="N",
+                   help="threads for torch and the C++ kernels together (default 0: the cores not busy now)")
     return p.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.threads < 0:
+        print("manif-py register: error: --threads must be >= 0", file=sys.stderr)
+        return 2
+    import manif_py
+
+    manif_py.set_num_threads(args.threads)
     from ..pipeline import estimate_pose
     from ..evaluation.plots import plot_registration
 
