@@ -281,7 +281,7 @@ def test_register_command_writes_json_and_plot(tmp_path):
     # (its accuracy is the business of the tests above).
     from manif_py.registration.commands.register_command import load_cloud
 
-    direct = estimate_pose(load_cloud(str(tmp_path / "scan.ply")), load_cloud(str(tmp_path / "model.ply")))
+    direct = estimate_pose(load_cloud(str(tmp_path / "scan.ply"))[0], load_cloud(str(tmp_path / "model.ply"))[0])
     assert np.allclose(T, direct.transformation, atol=1e-9)
     assert pose["fitness"] == pytest.approx(direct.fitness) and pose["inlier_rmse"] == pytest.approx(direct.inlier_rmse)
     assert "pose (scan -> model)" in proc.stdout and f"{direct.fitness:.4f}" in proc.stdout

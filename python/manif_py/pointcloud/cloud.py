@@ -18,6 +18,7 @@ class PointCloud:
     colors   (N, 3) float64 in [0, 1], or None
     name     a free-form label (for generated objects: family and parameters)
     diameter the bounding-box diagonal of ``points`` (1.0 for generated objects)
+    dropped  how many points the file reader dropped as NaN/inf (drop_invalid=True)
     """
 
     points: np.ndarray
@@ -25,6 +26,7 @@ class PointCloud:
     colors: Optional[np.ndarray] = None
     name: str = ""
     diameter: float = 0.0
+    dropped: int = 0  # points a reader dropped for NaN/inf (drop_invalid=True)
 
     def __post_init__(self):
         self.points = as_points(self.points, "points")

@@ -85,7 +85,7 @@ def _finish(path, points, normals=None, colors=None, drop_invalid=False, name=No
         raise ValueError(f"{path}: contains no points")
     if colors is not None:
         colors = np.clip(np.nan_to_num(colors), 0.0, 1.0)
-    return PointCloud(points, normals, colors, name or os.path.basename(str(path)))
+    return PointCloud(points, normals, colors, name or os.path.basename(str(path)), dropped=int((~valid).sum()))
 
 
 def _fan(polygons):

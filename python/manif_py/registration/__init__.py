@@ -16,6 +16,7 @@ import importlib
 _LAZY = {
     "estimate_pose": "pipeline",
     "RegistrationResult": "pipeline",
+    "estimate_poses": "many_scans",
 }
 # The modules' names from before the regrouping, still reachable as attributes.
 _MODULES = {

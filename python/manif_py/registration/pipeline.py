@@ -121,7 +121,8 @@ def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: 
                   diffusion: bool = True, noise: bool = False, starts: int = 24, refine_candidates: int = 2,
                   seed: int = 0,
                   inlier_distance: float | None = None,
-                  icp_iterations: int = 30) -> RegistrationResult:
+                  icp_iterations: int = 30,
+                  model_normals: np.ndarray | None = None) -> RegistrationResult:
     """Pose of ``source`` (a scan, (N, 3)) in the frame of ``model`` ((M, 3)).
 
     inlier_distance defaults to 2% of the model's diameter. Clouds must share
@@ -132,7 +133,8 @@ def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: 
     screens the poses; after 10 ICP steps on the subsampled clouds, the
     ``refine_candidates`` that fit best (``selection_scores``) each get the reverse
     diffusion and the ICP refinement, and the best fit after refinement wins. ``starts=1`` is the
-    paper's inference: the reverse diffusion from the identity.
+    paper's inference: the reverse diffusion from the identity. ``model_normals`` (M, 3):
+    the model's normals for ICP when already known (``estimate_poses`` computes them once).
     """
     t0 = time.perf_counter()
     _threads.apply()  # torch and the C++ pools: the user's count, or the cores free right now
@@ -174,7 +176,13 @@ def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: 
     H_d = reverse_diffusion(net, moved, moved_n, rep(tgt, 1), rep(ntgt, 1), diff_cfg,
                             diffusion=diffusion, noise=noise, seed=seed)
     H_n = poses.matrix_from_pose(poses.compose(H_d, H_start))
-    model_normals = unoriented_normals(model) if refine else None
+    if refine and model_normals is None:
+        model_normals = unoriented_normals(model)
+    elif refine:
+        model_normals = np.asarray(model_normals, dtype=np.float64)
+        if model_normals.shape != model.shape:
+            raise ValueError(f"argument 'model_normals' must have shape {model.shape} (one per model point), "
+                             f"got {model_normals.shape}")
     T_nets = [frames.to_user(M) for M in H_n]
     refined = []
     for T in T_nets:
