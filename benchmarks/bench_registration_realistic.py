@@ -58,10 +58,14 @@ def parse_args(argv):
     p.add_argument("--busy", action="store_true", help="keep one core busy with another process during the run")
     p.add_argument("--scaling-trials", type=int, default=3,
                    help="problems per model size (1k/10k/100k points) for the size scaling; 0 skips it")
+    p.add_argument("--repeat-check", type=int, default=2,
+                   help="problems per setting run a second time, to check that the poses repeat (default 2)")
     p.add_argument("--out", type=Path, default=OUT / "realistic", help="output folder")
     args = p.parse_args(argv)
     if args.trials < 1:
         p.error(f"argument --trials: expected a positive count, got {args.trials}")
+    if args.repeat_check < 0:
+        p.error(f"argument --repeat-check: expected 0 or more, got {args.repeat_check}")
     if args.scaling_trials < 0:
         p.error(f"argument --scaling-trials: expected 0 or more, got {args.scaling_trials}")
     if args.quick:
@@ -115,24 +119,27 @@ def run_one(method, problem, model, state, prep_seconds):
     row.update(rot_deg=rot, trans=trans, success=bool(rot < SUCCESS_DEG and trans < SUCCESS_FRACTION),
                wrong=bool(rot > WRONG_DEG or trans > WRONG_FRACTION), seconds=prep_seconds + call,
                cached_seconds=None if method.prepare_is_part_of_call else call,
-               confident=out.confident, fitness=out.fitness)
+               confident=out.confident, fitness=out.fitness, T=np.asarray(out.T).tolist())
     return row
 
 
 def run_problems(method_list, problems, objects, progress):
-    """Every method on every problem; methods that prepare once are prepared (and timed) once per object."""
+    """Every method on every problem; methods that prepare once are prepared (and timed) once per
+    object and model, and that preparation is reused by later calls."""
     rows = []
     for method in method_list:
-        states, prep = {}, {}
-        if not method.prepare_per_trial:
-            for name, obj in objects.items():
-                t0 = time.perf_counter()
-                states[name] = method.prepare(obj.model, obj.diameter)
-                prep[name] = time.perf_counter() - t0
-                progress.write(f"   {method.name}: model '{name}' prepared in {prep[name]:.1f} s")
         for problem in problems:
-            rows.append(run_one(method, problem, objects[problem.object_name].model, states.get(problem.object_name),
-                                prep.get(problem.object_name, 0.0)))
+            obj = objects[problem.object_name]
+            state, prep = None, 0.0
+            if not method.prepare_per_trial:
+                cache = method.__dict__.setdefault("prepared_once", {})
+                key = (obj.name, len(obj.model))
+                if key not in cache:
+                    t0 = time.perf_counter()
+                    cache[key] = (method.prepare(obj.model, obj.diameter), time.perf_counter() - t0)
+                    progress.write(f"   {method.name}: model '{obj.name}' prepared in {cache[key][1]:.1f} s")
+                state, prep = cache[key]
+            rows.append(run_one(method, problem, obj.model, state, prep))
             progress.update(1)
     return rows
 
@@ -146,6 +153,21 @@ def warm_up(method_list, obj, seed):
                 method.register(problem.scan, method.prepare(obj.model, obj.diameter))
             except Exception:  # noqa: BLE001 - reported by the timed trials
                 pass
+
+
+def repeat_check(method_list, problems, objects, rows, per_setting, tqdm):
+    """{method: (poses repeated to 1e-9, problems rerun)}: the same inputs a second time."""
+    again = [p for s in dict.fromkeys(p.setting for p in problems)
+             for p in [q for q in problems if q.setting == s][:per_setting]]
+    first = {(r["method"], r["setting"], r["trial"]): r for r in rows}
+    out = {}
+    with tqdm(total=len(again) * len(method_list), desc="repeat", file=sys.stderr, dynamic_ncols=True) as progress:
+        for r in run_problems(method_list, again, objects, progress):
+            before = first[(r["method"], r["setting"], r["trial"])]
+            same = "T" in r and "T" in before and np.abs(np.subtract(r["T"], before["T"])).max() < 1e-9
+            n_same, n = out.get(r["method"], (0, 0))
+            out[r["method"]] = (n_same + bool(same), n + 1)
+    return out
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -172,8 +194,10 @@ def summarise(rows):
             "p90_cached": pct([r["cached_seconds"] for r in rs], 90),
             "judged": len(judged),
             "confident_wrong": sum(bool(r["confident"]) and r.get("wrong", False) for r in judged),
+            # None where no judged pose was right: a share of nothing is not 0%.
             "confident_right_share": (sum(bool(r["confident"]) for r in judged if r["success"])
-                                      / max(1, sum(r["success"] for r in judged))) if judged else None,
+                                      / sum(r["success"] for r in judged)) if any(r["success"] for r in judged)
+            else None,
         }
     return stats
 
@@ -304,6 +328,8 @@ def run(args, tqdm):
     with tqdm(total=total, desc="registration", file=sys.stderr, dynamic_ncols=True) as progress:
         rows = run_problems(method_list, problems, objects, progress)
 
+    repeats = repeat_check(method_list, problems, objects, rows, args.repeat_check, tqdm)
+
     scaling_rows = []
     if args.scaling_trials:
         # PPF's training cost is set by its sampling step, not by the model's size: left out here.
@@ -342,6 +368,11 @@ def run(args, tqdm):
         "Confidence (methods that give a verdict):",
         "",
         confidence_table(stats, args.setting_names, names),
+        "",
+        f"Determinism: the first {args.repeat_check} problems of each setting run again in the same process; "
+        "poses equal to 1e-9:",
+        "",
+        "\n".join(f"- {m}: {same}/{n} repeated" for m, (same, n) in repeats.items()) or "(not checked)",
     ])
     if scaling_rows:
         report += ("\n\nModel size (crop setting, object '" + args.object_names[0] + f"', {args.scaling_trials} "
