@@ -125,11 +125,12 @@ def run_one(method, problem, model, state, prep_seconds):
 
 def run_problems(method_list, problems, objects, progress):
     """Every method on every problem; methods that prepare once are prepared (and timed) once per
-    object and model, and that preparation is reused by later calls."""
+    object and model, and that preparation is reused by later calls. The methods take turns on
+    each problem, so that a change of the machine's load over the run hits them alike."""
     rows = []
-    for method in method_list:
-        for problem in problems:
-            obj = objects[problem.object_name]
+    for problem in problems:
+        obj = objects[problem.object_name]
+        for method in method_list:
             state, prep = None, 0.0
             if not method.prepare_per_trial:
                 cache = method.__dict__.setdefault("prepared_once", {})
