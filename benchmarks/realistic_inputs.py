@@ -72,8 +72,8 @@ def _seed(*parts) -> int:
 def read_mesh(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(vertices, faces) of a mesh file, with manif_py's reader, else Open3D's."""
     try:
-        from manif_py.registration.io import read_mesh as manif_read_mesh
-    except ImportError:  # the registration package is being regrouped; Open3D reads these formats too
+        from manif_py.pointcloud import read_mesh as manif_read_mesh
+    except ImportError:  # an older manif_py without the pointcloud package; Open3D reads these formats too
         import open3d as o3d
 
         mesh = o3d.io.read_triangle_mesh(str(path))
