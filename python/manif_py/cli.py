@@ -58,8 +58,8 @@ def build_parser():
         description=_TOUR_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     tour.add_argument("--threads", type=_thread_count, default=0, metavar="N",
                       help="threads of the C++ batch pools (default 0: the cores other processes leave free)")
-    tour.add_argument("--repeats", type=int, default=5, metavar="K",
-                      help="runs per batch timing; the best is printed (default 5)")
+    tour.add_argument("--repeats", type=int, default=3, metavar="K",
+                      help="runs per batch timing; the best is printed (default 3)")
     tour.add_argument("--size", type=int, default=1_000_000, metavar="N",
                       help="elements in the batch timings (default 1000000)")
     for name, (_, text) in _FORWARDED.items():

@@ -71,7 +71,7 @@ def _best_time(fn, repeats):
     return best, result
 
 
-def batch_speed(n=1_000_000, repeats=5):
+def batch_speed(n=1_000_000, repeats=3):
     _section(f"Batch: {n:,} SE(3) elements (best of {repeats} runs)")
     rng = np.random.default_rng(0)
     tau = rng.normal(size=(n, 6))
@@ -85,7 +85,7 @@ def batch_speed(n=1_000_000, repeats=5):
     print(f"max |Exp(Log(X)) (-) X| = {err:.1e}; Jacobians shape {J.shape}")
 
 
-def main(n=1_000_000, repeats=5):
+def main(n=1_000_000, repeats=3):
     print(f"manif_py {mp.__version__}: groups {', '.join(g.__name__ for g in mp.GROUPS)}")
     odometry_with_covariance()
     jacobian_check()
