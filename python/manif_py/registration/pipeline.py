@@ -46,6 +46,9 @@ class RegistrationResult:
     warnings: list = field(default_factory=list)
     seconds: float = 0.0
     network_transformation: np.ndarray | None = None  # before refinement
+    # Score margin to the second-best distinct pose (staged pipeline; None otherwise).
+    margin: float | None = None
+    stage_seconds: dict = field(default_factory=dict)  # seconds per stage
 
     def to_dict(self):
         return {
@@ -56,6 +59,8 @@ class RegistrationResult:
             "confident": self.confident,
             "warnings": self.warnings,
             "seconds": self.seconds,
+            "margin": self.margin,
+            "stage_seconds": self.stage_seconds,
         }
 
 
