@@ -112,13 +112,15 @@ def _rot_angle(Ra, Rb):
 
 
 def ppf_hypotheses(scan_points, prepared: PreparedModel, *, top_k: int = 8, reference_fraction: float = 0.2,
-                   seed: int = 0):
+                   max_references: int = 80, seed: int = 0):
     """Top-K poses (K, 4, 4) of the scan in the model's frame and their votes (K,), best first."""
     if not isinstance(prepared, PreparedModel):
         raise TypeError(f"argument 'prepared' must be a PreparedModel (from prepare_model), got {type(prepared)}")
     scan = check_cloud(scan_points, "scan_points")
     if not isinstance(top_k, (int, np.integer)) or top_k < 1:
         raise ValueError(f"argument 'top_k' must be a positive integer, got {top_k!r}")
+    if not isinstance(max_references, (int, np.integer)) or max_references < 1:
+        raise ValueError(f"argument 'max_references' must be a positive integer, got {max_references!r}")
     if not 0 < reference_fraction <= 1:
         raise ValueError(f"argument 'reference_fraction' must be in (0, 1], got {reference_fraction}")
     D = prepared.diameter
@@ -128,7 +130,8 @@ def ppf_hypotheses(scan_points, prepared: PreparedModel, *, top_k: int = 8, refe
         raise ValueError("argument 'scan_points': fewer than 3 voxels at the global stage's scale")
     sn = normals_of(sp)
     rng = np.random.default_rng(seed)
-    n_ref = max(1, int(round(reference_fraction * len(sp))))
+    # Vidal's sub-sampled scene references, capped: the voting cost is linear in them.
+    n_ref = max(1, min(int(max_references), int(round(reference_fraction * len(sp)))))
     refs = np.sort(rng.choice(len(sp), n_ref, replace=False))
     # Every (reference, other) scene pair within the model's diameter.
     r_idx = np.repeat(refs, len(sp))

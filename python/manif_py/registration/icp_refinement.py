@@ -38,8 +38,13 @@ def check_poses(poses, name="poses") -> np.ndarray:
 
 
 def refine_hypotheses(scan_points, prepared: PreparedModel, poses, *, coarse_iterations: int = 15,
-                      fine_iterations: int = 20, inlier_distance: float | None = None) -> np.ndarray:
-    """(K, 4, 4) refined poses of the scan in the model's frame, one per hypothesis in ``poses``."""
+                      fine_iterations: int = 20, inlier_distance: float | None = None,
+                      fine_candidates: int | None = None) -> np.ndarray:
+    """(K, 4, 4) refined poses of the scan in the model's frame, one per hypothesis in ``poses``.
+
+    With ``fine_candidates``, only the hypotheses that fit best after the coarse stage
+    (coarse fitness at the inlier scale) get the fine stage and are returned, best first.
+    """
     if not isinstance(prepared, PreparedModel):
         raise TypeError(f"argument 'prepared' must be a PreparedModel (from prepare_model), got {type(prepared)}")
     scan = check_cloud(scan_points, "scan_points")
@@ -48,12 +53,25 @@ def refine_hypotheses(scan_points, prepared: PreparedModel, poses, *, coarse_ite
     fine = FINE_DISTANCE * D if inlier_distance is None else float(inlier_distance)
     coarse_model, coarse_normals = prepared.levels[-1]
     coarse_scan = voxel_downsample(scan, prepared.level_voxels[-1])
-    out = np.empty_like(T)
+    coarse, fit = np.empty_like(T), np.empty(len(T))
     for k, T0 in enumerate(T):
-        Tk = kernels.icp(coarse_scan, coarse_model, coarse_normals, init=T0, max_iterations=coarse_iterations,
-                         max_correspondence_distance=COARSE_DISTANCE * D, method="point_to_plane")["matrix"]
+        r = kernels.icp(coarse_scan, coarse_model, coarse_normals, init=T0, max_iterations=coarse_iterations,
+                        max_correspondence_distance=COARSE_DISTANCE * D, method="point_to_plane")
+        coarse[k] = r["matrix"]
+        fit[k] = np.mean(_nearest_distance(coarse_scan, coarse_model, r["matrix"]) <= 2 * fine)
+    if fine_candidates is not None:
+        if not isinstance(fine_candidates, (int, np.integer)) or fine_candidates < 1:
+            raise ValueError(f"argument 'fine_candidates' must be a positive integer, got {fine_candidates!r}")
+        coarse = coarse[np.argsort(-fit, kind="stable")[:fine_candidates]]
+    out = np.empty_like(coarse)
+    for k, Tk in enumerate(coarse):
         Tk = kernels.icp(scan, prepared.points, prepared.normals, init=Tk, max_iterations=fine_iterations,
                          max_correspondence_distance=fine * 2.5, method="point_to_plane")["matrix"]
         out[k] = Tk
     return out
 
+
+
+def _nearest_distance(points, reference, T):
+    moved = points @ T[:3, :3].T + T[:3, 3]
+    return np.sqrt(kernels.knn(moved, reference, 1)[1][:, 0])

@@ -24,9 +24,15 @@ from .verification import verify
 MAX_SIZE_RATIO = 3.0
 
 
-def staged_registration(scan_points, prepared: PreparedModel, *, top_k: int = 8, seed: int = 0,
+def staged_registration(scan_points, prepared: PreparedModel, *, top_k: int = 8, fine_candidates: int | None = None,
+                        seed: int = 0,
                         inlier_distance: float | None = None) -> RegistrationResult:
-    """Pose of ``scan_points`` ((N, 3)) in the frame of the prepared model; see the module's doc."""
+    """Pose of ``scan_points`` ((N, 3)) in the frame of the prepared model; see the module's doc.
+
+    ``fine_candidates`` (default all ``top_k``) limits the fine ICP to the best after the
+    coarse one: faster, but the verdict then sees fewer rivals and measured more
+    confident wrong poses (2 in 12 against 0 in 9 on the quick realistic set).
+    """
     if not isinstance(prepared, PreparedModel):
         raise TypeError(f"argument 'prepared' must be a PreparedModel (from prepare_model), got {type(prepared)}")
     t0 = time.perf_counter()
@@ -40,7 +46,8 @@ def staged_registration(scan_points, prepared: PreparedModel, *, top_k: int = 8,
     hypotheses, votes = ppf_hypotheses(scan, prepared, top_k=top_k, seed=seed)
     seconds["global"] = time.perf_counter() - t
     t = time.perf_counter()
-    refined = refine_hypotheses(scan, prepared, hypotheses, inlier_distance=inlier_distance)
+    refined = refine_hypotheses(scan, prepared, hypotheses, inlier_distance=inlier_distance,
+                                fine_candidates=fine_candidates)
     seconds["icp"] = time.perf_counter() - t
     t = time.perf_counter()
     verdict = verify(scan, prepared, refined, scan_normals=normals_of(scan))
@@ -49,4 +56,4 @@ def staged_registration(scan_points, prepared: PreparedModel, *, top_k: int = 8,
     distance = 0.02 * prepared.diameter if inlier_distance is None else float(inlier_distance)
     fit, rmse = fitness_of(scan, prepared.points, T, distance)
     return RegistrationResult(T, fit, rmse, distance, verdict.confident, list(verdict.reasons),
-                              time.perf_counter() - t0, hypotheses[verdict.best], verdict.margin, seconds)
+                              time.perf_counter() - t0, None, verdict.margin, seconds)
