@@ -186,3 +186,16 @@ def test_stages_refuse_what_is_not_a_prepared_model(problem):
         prepare_model(np.zeros((50, 3)))
     with pytest.raises(ValueError, match="top_k"):
         ppf_hypotheses(problem[1], prepare_model(problem[0][:500]), top_k=0)
+
+
+def test_estimate_pose_runs_the_stages_with_a_model_cache(problem, tmp_path):
+    from manif_py.registration.pipeline import estimate_pose
+    model, scan, T = problem
+    cache = tmp_path / "m.npz"
+    first = estimate_pose(scan, model, model_cache=str(cache))
+    assert cache.exists() and {"model", "global", "icp", "verification"} <= set(first.stage_seconds)
+    second = estimate_pose(scan, model, model_cache=str(cache))
+    np.testing.assert_array_equal(first.transformation, second.transformation)
+    assert _errors(second.transformation, T)[0] < 5.0 and "margin" in second.to_dict()
+    with pytest.raises(ValueError, match="method"):
+        estimate_pose(scan, model, method="ransac")

@@ -125,7 +125,8 @@ def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: 
                   diffusion: bool = True, noise: bool = False, starts: int = 24, refine_candidates: int = 2,
                   seed: int = 0,
                   inlier_distance: float | None = None,
-                  icp_iterations: int = 30) -> RegistrationResult:
+                  icp_iterations: int = 30, method: str = "diffusion", prepared=None,
+                  model_cache=None) -> RegistrationResult:
     """Pose of ``source`` (a scan, (N, 3)) in the frame of ``model`` ((M, 3)).
 
     inlier_distance defaults to 2% of the model's diameter. Clouds must share
@@ -135,7 +136,25 @@ def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: 
     ``refine_candidates`` that fit best (``selection_scores``) each get the reverse
     diffusion and the ICP refinement, and the best fit after refinement wins. ``starts=1`` is the
     paper's inference: the reverse diffusion from the identity.
+
+    ``method="staged"`` runs the training-free stages instead (``staged.staged_registration``:
+    PPF hypotheses, coarse/fine ICP, verification), on ``prepared`` (a ``PreparedModel``) or
+    on the model prepared once and kept at ``model_cache`` (an .npz; created if absent).
+    Passing ``prepared`` or ``model_cache`` implies it.
     """
+    if method not in ("diffusion", "staged"):
+        raise ValueError(f"argument 'method' must be 'diffusion' or 'staged', got {method!r}")
+    if method == "staged" or prepared is not None or model_cache is not None:
+        from .prepared import load_or_prepare
+        from .staged import staged_registration
+        t_prep = time.perf_counter()
+        if prepared is None:
+            prepared = load_or_prepare(model, model_cache)
+        prep_seconds = time.perf_counter() - t_prep
+        result = staged_registration(source, prepared, seed=seed, inlier_distance=inlier_distance)
+        result.stage_seconds = {"model": prep_seconds, **result.stage_seconds}
+        result.seconds += prep_seconds
+        return result
     t0 = time.perf_counter()
     source = check_cloud(source, "source")
     model = check_cloud(model, "model")

@@ -39,6 +39,10 @@ def parse_args(argv):
     p.add_argument("--checkpoint", help="a network from `manif-py train-registration` (default: the shipped one)")
     p.add_argument("--inlier-distance", type=float, help="default: 2%% of the model's diameter")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--method", choices=("diffusion", "staged"), default="diffusion",
+                   help="diffusion: the network (default); staged: PPF hypotheses, ICP, verification")
+    p.add_argument("--model-cache", metavar="NPZ",
+                   help="the prepared model for --method staged (implies it): loaded if present, else created")
     return p.parse_args(argv)
 
 
@@ -51,7 +55,8 @@ def main(argv=None):
         scan, model = load_cloud(args.scan), load_cloud(args.model)
         result = estimate_pose(scan, model, checkpoint_path=args.checkpoint, refine=not args.no_refine,
                                diffusion=not args.one_shot, noise=args.noise, starts=args.starts,
-                               seed=args.seed, inlier_distance=args.inlier_distance)
+                               seed=args.seed, inlier_distance=args.inlier_distance, method=args.method,
+                               model_cache=args.model_cache)
     except (ValueError, TypeError, OSError) as exc:  # bad files or clouds: a message, not a traceback
         print(f"manif-py register: error: {exc}", file=sys.stderr)
         return 2
@@ -60,6 +65,9 @@ def main(argv=None):
         print(result.transformation)
     print(f"fitness {result.fitness:.4f}   inlier RMSE {result.inlier_rmse:.6g}   "
           f"(inlier distance {result.inlier_distance:.4g})   {1000 * result.seconds:.0f} ms")
+    if result.stage_seconds:  # the staged method: where the time went, and how clear the winner was
+        print("stages: " + ", ".join(f"{k} {1000 * v:.0f} ms" for k, v in result.stage_seconds.items())
+              + f"   margin to the second-best distinct pose {result.margin:.3f}   confident {result.confident}")
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if args.json:
