@@ -32,7 +32,14 @@ def estimate_poses(scans: Iterable, model, *, errors: str = "raise",
     if "model_normals" in options:
         raise TypeError("estimate_poses computes 'model_normals' itself; do not pass it")
     model = check_cloud(model, "model")
-    if options.get("refine", True):
+    staged = (options.get("method") == "staged" or options.get("prepared") is not None
+              or options.get("model_cache") is not None)
+    if staged and options.get("prepared") is None:  # the staged method: the model prepared (or loaded) once
+        from .prepared import load_or_prepare
+
+        options["prepared"] = load_or_prepare(model, options.pop("model_cache", None))
+        options.pop("model_cache", None)
+    elif not staged and options.get("refine", True):
         options["model_normals"] = unoriented_normals(model)
     results = []  # scans are taken one at a time: a generator of file reads keeps one scan in memory
     for scan in (progress(scans) if progress is not None else scans):

@@ -47,6 +47,9 @@ class RegistrationResult:
     warnings: list = field(default_factory=list)
     seconds: float = 0.0
     network_transformation: np.ndarray | None = None  # before refinement
+    # Score margin to the second-best distinct pose (staged pipeline; None otherwise).
+    margin: float | None = None
+    stage_seconds: dict = field(default_factory=dict)  # seconds per stage
 
     def to_dict(self):
         return {
@@ -57,6 +60,8 @@ class RegistrationResult:
             "confident": self.confident,
             "warnings": self.warnings,
             "seconds": self.seconds,
+            "margin": self.margin,
+            "stage_seconds": self.stage_seconds,
         }
 
 
@@ -122,7 +127,8 @@ def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: 
                   seed: int = 0,
                   inlier_distance: float | None = None,
                   icp_iterations: int = 30,
-                  model_normals: np.ndarray | None = None) -> RegistrationResult:
+                  model_normals: np.ndarray | None = None, method: str = "diffusion", prepared=None,
+                  model_cache=None) -> RegistrationResult:
     """Pose of ``source`` (a scan, (N, 3)) in the frame of ``model`` ((M, 3)).
 
     inlier_distance defaults to 2% of the model's diameter. Clouds must share
@@ -135,7 +141,32 @@ def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: 
     diffusion and the ICP refinement, and the best fit after refinement wins. ``starts=1`` is the
     paper's inference: the reverse diffusion from the identity. ``model_normals`` (M, 3):
     the model's normals for ICP when already known (``estimate_poses`` computes them once).
+
+    ``method="staged"`` runs the training-free stages instead (``staged.staged_registration``:
+    PPF hypotheses, coarse/fine ICP, verification), on ``prepared`` (a ``PreparedModel``) or
+    on the model prepared once and kept at ``model_cache`` (an .npz; created if absent).
+    Passing ``prepared`` or ``model_cache`` implies it.
     """
+    if method not in ("diffusion", "staged"):
+        raise ValueError(f"argument 'method' must be 'diffusion' or 'staged', got {method!r}")
+    if method == "staged" or prepared is not None or model_cache is not None:
+        _threads.apply()
+        # Units as for the network path; with only ``prepared`` there is no raw model to compare.
+        unit_warnings = [] if model is None else check_units(check_cloud(source, "source"),
+                                                             check_cloud(model, "model"))
+        from .prepared import load_or_prepare
+        from .staged import staged_registration
+        t_prep = time.perf_counter()
+        if prepared is None:
+            prepared = load_or_prepare(model, model_cache)
+        prep_seconds = time.perf_counter() - t_prep
+        result = staged_registration(source, prepared, seed=seed, inlier_distance=inlier_distance)
+        result.stage_seconds = {"model": prep_seconds, **result.stage_seconds}
+        result.seconds += prep_seconds
+        if unit_warnings:  # any doubt about units or roles forbids a confident verdict
+            result.warnings = list(result.warnings) + unit_warnings
+            result.confident = False
+        return result
     t0 = time.perf_counter()
     _threads.apply()  # torch and the C++ pools: the user's count, or the cores free right now
     source = check_cloud(source, "source")

@@ -54,6 +54,10 @@ def parse_args(argv):
     p.add_argument("--checkpoint", help="a network from `manif-py train-registration` (default: the shipped one)")
     p.add_argument("--inlier-distance", type=float, help="default: 2%% of the model's diameter")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--method", choices=("diffusion", "staged"), default="diffusion",
+                   help="diffusion: the network (default); staged: PPF hypotheses, ICP, verification, no network")
+    p.add_argument("--model-cache", metavar="NPZ",
+                   help="the prepared model for --method staged (implies it): loaded if present, else created")
     p.add_argument("--threads", type=int, default=0, metavar="N",
                    help="threads for torch and the C++ kernels together (default 0: the cores not busy now)")
     args = p.parse_args(argv)
@@ -73,6 +77,9 @@ def _print_result(result):
         print(result.transformation)
     print(f"fitness {result.fitness:.4f}   inlier RMSE {result.inlier_rmse:.6g}   "
           f"(inlier distance {result.inlier_distance:.4g})   {1000 * result.seconds:.0f} ms")
+    if result.stage_seconds:  # the staged method: where the time went, and how clear the winner was
+        print("stages: " + ", ".join(f"{k} {1000 * v:.0f} ms" for k, v in result.stage_seconds.items())
+              + f"   margin to the second-best distinct pose {result.margin:.3f}   confident {result.confident}")
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
 
@@ -85,7 +92,8 @@ def main(argv=None):
     from ..many_scans import estimate_poses
 
     options = dict(checkpoint_path=args.checkpoint, refine=not args.no_refine, diffusion=not args.one_shot,
-                   noise=args.noise, starts=args.starts, seed=args.seed, inlier_distance=args.inlier_distance)
+                   noise=args.noise, starts=args.starts, seed=args.seed, inlier_distance=args.inlier_distance,
+                   method=args.method, model_cache=args.model_cache)
     try:
         model, dropped = load_cloud(args.model, drop_invalid=args.drop_invalid)
         if dropped:
@@ -149,7 +157,8 @@ def main(argv=None):
                     _print_result(result)
                 line.update(pose=result.transformation.tolist(), fitness=result.fitness,
                             inlier_rmse=result.inlier_rmse, confident=result.confident,
-                            warnings=result.warnings, seconds=result.seconds, error=None)
+                            warnings=result.warnings, seconds=result.seconds, margin=result.margin,
+                            error=None)
             if out:
                 out.write(json.dumps(line) + "\n")
     finally:
