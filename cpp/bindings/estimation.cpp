@@ -209,6 +209,38 @@ PYBIND11_MODULE(_estimation, m) {
   m.def("kind_dof", [](int k) { return est::kind_info(to_kind(k)).dof; });
   m.def("kind_rep", [](int k) { return est::kind_info(to_kind(k)).rep; });
 
+  m.def("preintegrate_imu", [](py::handle acc, py::handle gyro, py::handle dt, py::handle bias_lin,
+                               py::handle acc_cov, py::handle gyro_cov) {
+    Arr aa = as_array(acc, "accel"), wa = as_array(gyro, "gyro"), ta = as_array(dt, "dt");
+    Arr ba = as_array(bias_lin, "bias"), ac = as_array(acc_cov, "accel_cov"), gc = as_array(gyro_cov, "gyro_cov");
+    if (ta.ndim() != 1) throw py::value_error("dt must be 1-D, got " + shape_of(ta));
+    const py::ssize_t n = ta.shape(0);
+    const double* ap = rows_of(aa, n, 3, "accel");
+    const double* wp = rows_of(wa, n, 3, "gyro");
+    if (ba.size() != 6) throw py::value_error("bias must have shape (6,), got " + shape_of(ba));
+    if (ac.ndim() != 2 || ac.shape(0) != 3 || ac.shape(1) != 3)
+      throw py::value_error("accel_cov must have shape (3, 3), got " + shape_of(ac));
+    if (gc.ndim() != 2 || gc.shape(0) != 3 || gc.shape(1) != 3)
+      throw py::value_error("gyro_cov must have shape (3, 3), got " + shape_of(gc));
+    using M3 = Eigen::Matrix<double, 3, 3, Eigen::RowMajor>;
+    est::ImuPreintegrator pre(Eigen::Map<const est::Vector6d>(ba.data()), Eigen::Map<const M3>(ac.data()),
+                              Eigen::Map<const M3>(gc.data()));
+    translate([&] {
+      for (py::ssize_t k = 0; k < n; ++k)
+        pre.integrate(Eigen::Map<const Eigen::Vector3d>(ap + 3 * k), Eigen::Map<const Eigen::Vector3d>(wp + 3 * k),
+                      ta.data()[k]);
+      return 0;
+    });
+    const est::PreintegratedImu& r = pre.result();
+    Arr delta(10), jb(std::vector<py::ssize_t>{9, 6}), cov(std::vector<py::ssize_t>{9, 9});
+    Eigen::Map<Eigen::Matrix<double, 10, 1>>(delta.mutable_data()) = r.delta.coeffs();
+    Eigen::Map<Eigen::Matrix<double, 9, 6, Eigen::RowMajor>>(jb.mutable_data()) = r.J_bias;
+    Eigen::Map<Eigen::Matrix<double, 9, 9, Eigen::RowMajor>>(cov.mutable_data()) = r.covariance;
+    return py::make_tuple(delta, jb, cov, r.duration);
+  }, py::arg("accel"), py::arg("gyro"), py::arg("dt"), py::arg("bias"), py::arg("accel_cov"), py::arg("gyro_cov"),
+     "Preintegrates samples (N, 3) held for dt (N,) at bias (6,) = (b_a, b_g); noise densities (3, 3). "
+     "Returns (delta SE23 storage (10,), d delta / d bias (9, 6), covariance (9, 9), duration).");
+
   py::class_<est::FactorGraph> c(m, "Graph", "Low-level factor graph (see manif_py.estimation.FactorGraph).");
   c.def(py::init<>());
   c.def("copy", [](const est::FactorGraph& g) { return est::FactorGraph(g); });
@@ -375,6 +407,43 @@ PYBIND11_MODULE(_estimation, m) {
     });
   }, py::arg("pose_keys"), py::arg("landmark_keys"), py::arg("measurements"), py::arg("information"),
      py::arg("loss") = 0);
+
+  c.def("add_imu_factors", [](est::FactorGraph& g, IArr ki, IArr kb, IArr kj, py::handle deltas, py::handle jb,
+                              py::handle bias_lin, py::handle durations, py::handle gravity, py::handle info, int loss) {
+    using F = est::ImuFactor;
+    const py::ssize_t n = ki.size();
+    const int64_t* ip = keys_of(ki, n, "keys_i");
+    const int64_t* bp = keys_of(kb, n, "bias_keys");
+    const int64_t* jp = keys_of(kj, n, "keys_j");
+    Arr da = as_array(deltas, "deltas"), ja = as_array(jb, "bias_jacobians"), ba = as_array(bias_lin, "bias_lin");
+    Arr ta = as_array(durations, "durations"), ga = as_array(gravity, "gravity"), ia = as_array(info, "information");
+    const double* dp = rows_of(da, n, 10, "deltas");
+    if (ja.ndim() != 3 || ja.shape(0) != n || ja.shape(1) != 9 || ja.shape(2) != 6)
+      throw py::value_error("bias_jacobians must have shape (" + std::to_string(n) + ", 9, 6), got " + shape_of(ja));
+    const double* jbp = ja.data();
+    const double* blp = rows_of(ba, n, 6, "bias_lin");
+    if (ta.ndim() != 1 || ta.shape(0) != n)
+      throw py::value_error("durations must have shape (" + std::to_string(n) + ",), got " + shape_of(ta));
+    if (ga.ndim() != 1 || ga.shape(0) != 3) throw py::value_error("gravity must have shape (3,), got " + shape_of(ga));
+    const Eigen::Vector3d grav(ga.data()[0], ga.data()[1], ga.data()[2]);
+    const InfoBatch ib = info_of(ia, n, 9, "information");
+    return add_batch<F>(g, n, ib, [&](py::ssize_t i) {
+      F f;
+      f.keys = {key_int(ip[i]), key_int(bp[i]), key_int(jp[i])};
+      f.measured.delta = group_from<manif_py::SE23<double>>(dp + i * 10, "delta " + std::to_string(i));
+      f.measured.J_bias = Eigen::Map<const Eigen::Matrix<double, 9, 6, Eigen::RowMajor>>(jbp + i * 54);
+      f.measured.bias_lin = Eigen::Map<const est::Vector6d>(blp + i * 6);
+      f.measured.duration = ta.data()[i];
+      if (!(f.measured.duration > 0.0))
+        throw std::invalid_argument("factor " + std::to_string(g.num_factors() + i) + " (imu SE23): duration must be positive");
+      f.measured.gravity = grav;
+      f.loss_id = loss;
+      return f;
+    });
+  }, py::arg("keys_i"), py::arg("bias_keys"), py::arg("keys_j"), py::arg("deltas"), py::arg("bias_jacobians"),
+     py::arg("bias_lin"), py::arg("durations"), py::arg("gravity"), py::arg("information"), py::arg("loss") = 0,
+     "N preintegrated IMU factors on (X_i SE23, b_i R6, X_j SE23); deltas (N, 10), bias_jacobians (N, 9, 6), "
+     "bias_lin (N, 6), durations (N,), gravity (3,), information (9, 9) or (N, 9, 9).");
 
   c.def("add_custom", [](est::FactorGraph& g, std::vector<int64_t> keys, int dim, py::function fn,
                          py::handle info, int loss) {

@@ -11,12 +11,12 @@ import sys
 
 # subcommand -> (module, help). The module's main(argv) parses the rest.
 _FORWARDED = {
-    "demo": ("manif_py.registration.demo", "estimate the pose of a generated object from a partial scan (needs [registration])"),
+    "demo": ("manif_py.registration.commands.demo_command", "estimate the pose of a generated object from a partial scan (needs [registration])"),
     "train-equivariant": ("manif_py.equivariant.train", "train affine-equivariant digit classifiers (needs [equivariant])"),
     "evaluate-equivariant": ("manif_py.equivariant.evaluate", "evaluate equivariant classifiers on affNIST-like test sets"),
-    "register": ("manif_py.registration.register", "estimate the 6D pose of a scan against an object model"),
-    "train-registration": ("manif_py.registration.train", "train the SE(3) diffusion registration network"),
-    "evaluate-registration": ("manif_py.registration.evaluate", "evaluate registration against classical baselines"),
+    "register": ("manif_py.registration.commands.register_command", "estimate the 6D pose of a scan against an object model"),
+    "train-registration": ("manif_py.registration.model.train", "train the SE(3) diffusion registration network"),
+    "evaluate-registration": ("manif_py.registration.evaluation.evaluate", "evaluate registration against classical baselines"),
 }
 
 

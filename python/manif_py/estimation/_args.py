@@ -19,7 +19,7 @@ DEFAULT_K = {"huber": 1.345, "cauchy": 2.3849}
 
 
 def kind_of_group(group, fn="FactorGraph"):
-    """Kind id of a group class or element (SO2, SE2, SO3, SE3, R1..R6)."""
+    """Kind id of a group class or element (SO2, SE2, SO3, SE3, R1..R6, SE23, SGal3, Sim3)."""
     cls = group if isinstance(group, type) else type(group)
     kind = KIND_OF_NAME.get(getattr(cls, "__name__", None))
     if kind is None or GROUP_OF_KIND[kind] is not cls:

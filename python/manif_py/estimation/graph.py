@@ -101,7 +101,7 @@ class SolveResult:
 
 
 class FactorGraph:
-    """A factor graph over variables of the groups SO2, SE2, SO3, SE3, R1..R6.
+    """A factor graph over variables of the groups SO2, SE2, SO3, SE3, R1..R6, SE23, SGal3, Sim3.
 
     Variables are identified by integer keys 0, 1, 2, ... in the order they are
     added. Every ``add_*`` call validates its input (known keys of the right
@@ -247,6 +247,30 @@ class FactorGraph:
         info = information_matrix(information, 2, "add_range_bearings", len(poses))
         first = self._g.add_range_bearings(poses, landmarks, z, info, self._loss_id(robust, "add_range_bearings"))
         return np.arange(first, first + len(poses))
+
+    def add_imu_factor(self, state_i, bias_i, state_j, preintegrated, gravity=(0.0, 0.0, -9.81), robust=None):
+        """Preintegrated IMU factor on SE23 states X_i, X_j and the R6 bias b_i = (b_a, b_g) of X_i:
+        r = Log(DX(b_i)^-1 Phi_T(X_i)^-1 Gamma_T^-1 X_j) (9,), information = covariance^-1
+        (see :mod:`manif_py.estimation.imu`). Returns the factor id."""
+        p = preintegrated
+        g = np.asarray(gravity, dtype=np.float64)
+        if g.shape != (3,) or not np.all(np.isfinite(g)):
+            raise ValueError(f"add_imu_factor: argument 'gravity' must be a finite (3,) vector, got {gravity!r}")
+        try:
+            info = np.linalg.inv(np.linalg.cholesky(p.covariance))
+            info = info.T @ info
+        except np.linalg.LinAlgError:
+            raise ValueError("add_imu_factor: the preintegrated covariance is not positive definite") from None
+        first = self._g.add_imu_factors(
+            keys_array([state_i], "add_imu_factor", "state_i"), keys_array([bias_i], "add_imu_factor", "bias_i"),
+            keys_array([state_j], "add_imu_factor", "state_j"), p.delta.coeffs()[None, :],
+            np.ascontiguousarray(p.bias_jacobian[None]), p.bias[None, :], np.array([p.duration]), g,
+            0.5 * (info + info.T), self._loss_id(robust, "add_imu_factor"))
+        return int(first)
+
+    def jacobians(self, factor_id):
+        """Whitened Jacobian blocks U dr/dx_k (dim, dof_k) of one factor, in key order."""
+        return self._g.jacobians(int(factor_id))
 
     def add_factor(self, keys, fn, dim, information=None, robust=None):
         """A custom factor evaluated in Python at every iteration.

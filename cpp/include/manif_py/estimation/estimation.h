@@ -7,6 +7,8 @@
 #include "factor_graph.h"
 #include "factor_set.h"
 #include "factors.h"
+#include "imu_factor.h"
+#include "imu_preintegration.h"
 #include "information.h"
 #include "kinds.h"
 #include "marginals.h"

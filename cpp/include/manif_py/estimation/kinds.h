@@ -4,7 +4,10 @@
 
 #include <manif_py/lie/rn.h>
 #include <manif_py/lie/se2.h>
+#include <manif_py/lie/se23.h>
 #include <manif_py/lie/se3.h>
+#include <manif_py/lie/sgal3.h>
+#include <manif_py/lie/sim3.h>
 #include <manif_py/lie/so2.h>
 #include <manif_py/lie/so3.h>
 
@@ -15,9 +18,9 @@ namespace manif_py::estimation {
 
 /// The groups a factor graph variable can live on. The numeric values are part
 /// of the Python binding (manif_py._estimation.KIND_NAMES), so append, never
-/// reorder. (SE23, SGal3 and Sim3 are left out for now: every kind multiplies
-/// the instantiations of every factor, and their Jacobians are heavy to compile.)
-enum class Kind : int { SO2 = 0, SE2, SO3, SE3, R1, R2, R3, R4, R5, R6, Count };
+/// reorder. SE23 (extended poses: inertial navigation), SGal3 and Sim3 (monocular
+/// SLAM) get prior and between factors only, which keeps their instantiations few.
+enum class Kind : int { SO2 = 0, SE2, SO3, SE3, R1, R2, R3, R4, R5, R6, SE23, SGal3, Sim3, Count };
 
 template <class G>
 struct KindTag {
@@ -35,6 +38,9 @@ MANIF_PY_EST_KIND(SO2<double>, SO2)
 MANIF_PY_EST_KIND(SE2<double>, SE2)
 MANIF_PY_EST_KIND(SO3<double>, SO3)
 MANIF_PY_EST_KIND(SE3<double>, SE3)
+MANIF_PY_EST_KIND(SE23<double>, SE23)
+MANIF_PY_EST_KIND(SGal3<double>, SGal3)
+MANIF_PY_EST_KIND(Sim3<double>, Sim3)
 #define MANIF_PY_EST_RN(N)                              \
   template <>                                           \
   struct KindOf<Rn<double, N>> {                        \
@@ -64,6 +70,9 @@ decltype(auto) visit_kind(Kind k, F&& f) {
     case Kind::R4: return f(KindTag<Rn<double, 4>>{});
     case Kind::R5: return f(KindTag<Rn<double, 5>>{});
     case Kind::R6: return f(KindTag<Rn<double, 6>>{});
+    case Kind::SE23: return f(KindTag<SE23<double>>{});
+    case Kind::SGal3: return f(KindTag<SGal3<double>>{});
+    case Kind::Sim3: return f(KindTag<Sim3<double>>{});
     default: break;
   }
   throw std::invalid_argument("unknown variable kind " + std::to_string(static_cast<int>(k)));
@@ -93,9 +102,16 @@ inline UnitPart unit_part(Kind k) {
     case Kind::SE2: return {2, 2};
     case Kind::SO3: return {0, 4};
     case Kind::SE3: return {3, 4};
+    case Kind::SE23: return {3, 4};
+    case Kind::SGal3: return {3, 4};
+    case Kind::Sim3: return {3, 4};
     default: return {0, 0};
   }
 }
+
+/// Index of a storage coefficient that must be strictly positive (the scale of
+/// Sim3), or -1 when the kind has none.
+inline int positive_part(Kind k) { return k == Kind::Sim3 ? 7 : -1; }
 
 inline bool valid_kind(int k) { return k >= 0 && k < static_cast<int>(Kind::Count); }
 

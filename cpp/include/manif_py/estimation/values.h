@@ -97,6 +97,10 @@ class Values {
     for (int i = 0; i < in.rep; ++i)
       if (!std::isfinite(rep[i]))
         throw std::invalid_argument(label + " (" + in.name + "): value contains NaN or inf");
+    const int pos = positive_part(k);
+    if (pos >= 0 && !(rep[pos] > 0.0))
+      throw std::invalid_argument(label + " (" + in.name + "): scale is " + std::to_string(rep[pos]) +
+                                  ", expected a positive number");
     const UnitPart u = unit_part(k);
     if (u.length > 0) {
       double n2 = 0.0;
