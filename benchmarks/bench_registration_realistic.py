@@ -309,6 +309,9 @@ def main(argv=None):
     busy = start_busy_process() if args.busy else None
     try:
         return run(args, tqdm)
+    except (ValueError, FileNotFoundError) as exc:  # a bad option or a missing mesh: say which, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     finally:
         if busy is not None:
             busy.kill()
