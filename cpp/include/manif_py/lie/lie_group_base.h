@@ -155,14 +155,22 @@ class LieGroupBase {
     return derived().rminus(y).coeffs().norm() <= tol;
   }
 
+  struct NoInterrupt {
+    void operator()() const {}
+  };
+
   /// Bi-invariant (Frechet) mean by fixed-point iteration in the tangent space
-  /// at the current estimate. Returns the number of iterations used.
+  /// at the current estimate. Returns the number of iterations used. `check_interrupt()` runs
+  /// once per iteration and may throw to abandon a long average (a front end's Ctrl-C check).
+  template <class Interrupt = NoInterrupt>
   static int average(const std::vector<Derived>& xs, const std::vector<Scalar>& weights,
-                     Derived& mean, int max_iter = 50, Scalar tol = Scalar(1e-12)) {
+                     Derived& mean, int max_iter = 50, Scalar tol = Scalar(1e-12),
+                     const Interrupt& check_interrupt = Interrupt()) {
     mean = xs.front();
     Scalar wsum = Scalar(0);
     for (const Scalar w : weights) wsum += w;
     for (int it = 1; it <= max_iter; ++it) {
+      check_interrupt();
       TangentVec acc = TangentVec::Zero();
       for (size_t i = 0; i < xs.size(); ++i) acc += weights[i] * mean.rminus(xs[i]).coeffs();
       acc /= wsum;
