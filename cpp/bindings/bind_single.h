@@ -220,7 +220,7 @@ struct SingleBinder {
           const Tangent t = O::rminus(x, y, &Jx, &Jy, conv_c);
           return pack(true, t, Jx, Jy);
         }, py::arg("other"), py::arg("jacobians") = false, py::arg("convention") = "right",
-             "Log(X^-1 Y): Y 'minus' X in the frame of X [, J_tau_x, J_tau_y].")
+             "X (-) Y = Log(Y^-1 X), in the frame of Y, so that Y.rplus(X.rminus(Y)) == X [, J_tau_x = Jr^-1, J_tau_y = -Jl^-1].")
         .def("lminus", [](const G& x, const G& y, bool jac, py::handle conv) {
           const Convention conv_c = parse_convention(conv, "lminus");
           if (!jac) return py::cast(x.lminus(y));
@@ -228,7 +228,7 @@ struct SingleBinder {
           const Tangent t = O::lminus(x, y, &Jx, &Jy, conv_c);
           return pack(true, t, Jx, Jy);
         }, py::arg("other"), py::arg("jacobians") = false, py::arg("convention") = "right",
-             "Log(X Y^-1) [, J_tau_x, J_tau_y].")
+             "Log(X Y^-1), in the global frame, so that Y.lplus(X.lminus(Y)) == X [, J_tau_x, J_tau_y].")
         .def("interp", [](const G& x, const G& y, double s, bool jac, py::handle conv) {
           if (!std::isfinite(s)) throw py::value_error("interp: argument 't' must be finite");
           const Convention conv_c = parse_convention(conv, "interp");
@@ -269,8 +269,8 @@ struct SingleBinder {
                     "Bi-invariant (Frechet) mean by fixed-point iteration.")
         .def("__mul__", [](const G& x, const G& y) { return x.compose(y); }, py::is_operator())
         .def("__add__", [=](const G& x, py::handle tau) { return x.rplus(read_tangent(tau, fn___add__, "tau")); }, py::is_operator())
-        .def("__sub__", [](const G& x, const G& y) { return y.rminus(x); }, py::is_operator(),
-             "X - Y = Y.rminus(X) = Log(Y^-1 X), so that Y + (X - Y) == X.")
+        .def("__sub__", [](const G& x, const G& y) { return x.rminus(y); }, py::is_operator(),
+             "X - Y = X.rminus(Y) = Log(Y^-1 X), so that Y + (X - Y) == X.")
         .def("__eq__", [](const G& x, py::handle y) {
           if (!py::isinstance<G>(y)) return false;
           return x.isApprox(y.cast<const G&>(), 1e-10);

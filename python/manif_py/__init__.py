@@ -17,7 +17,7 @@ from ._core import batch
 from . import _conveniences  # noqa: F401  (adds Euler angles, @ dispatch, Rn(n) lookup)
 from ._conveniences import Rn, unchecked
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def set_num_threads(n: int) -> None:

@@ -42,7 +42,7 @@ def jacobian_check():
     for k in range(6):
         e = np.zeros(6)
         e[k] = h
-        J_num[:, k] = Z.rminus(X.rplus(e).compose(Y)).coeffs() / h
+        J_num[:, k] = X.rplus(e).compose(Y).rminus(Z).coeffs() / h
     print(f"max |J_analytic - J_numeric| for SE3 compose: {np.abs(J_z_x - J_num).max():.2e}")
     _, J_left, _ = X.compose(Y, jacobians=True, convention="left")
     print(f"left (global) Jacobian = Adj(Z) J Adj(X)^-1: "
@@ -81,7 +81,7 @@ def batch_speed(n=1_000_000, repeats=3):
     print(f"Exp {1e9 * t_exp / n:.1f} ns/element, Log {1e9 * t_log / n:.1f} ns/element, "
           f"Exp with Jacobians {1e9 * t_jac / n:.1f} ns/element on {mp.get_num_threads()} threads")
     # Log returns the shortest tangent, so compare elements, not tangents.
-    err = np.abs(mp.batch.SE3.rminus(X, mp.batch.SE3.Exp(back))).max()
+    err = np.abs(mp.batch.SE3.rminus(mp.batch.SE3.Exp(back), X)).max()
     print(f"max |Exp(Log(X)) (-) X| = {err:.1e}; Jacobians shape {J.shape}")
 
 
