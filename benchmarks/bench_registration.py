@@ -10,7 +10,8 @@ and writes benchmarks/out/registration/{metrics.json, results.md, recall.png}.
 
 import sys
 
-from manif_py.registration import checkpoint, evaluate
+from manif_py.registration.model import checkpoint
+from manif_py.registration.evaluation import evaluate
 
 
 def main(argv=None):

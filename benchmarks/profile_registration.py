@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from _common import time_batch
-from manif_py.registration.dataset import held_out_problem
+from manif_py.registration.synthetic.dataset import held_out_problem
 from manif_py.registration.pipeline import estimate_pose
 
 # (label, function name as cProfile lists it, file it lives in)
@@ -48,8 +48,8 @@ def _ms(fn, repeats=20) -> float:
 
 @torch.inference_mode()
 def stage_times(setting, rotation) -> None:
-    from manif_py.registration import checkpoint
-    from manif_py.registration.dataset import normalised_problem
+    from manif_py.registration.model import checkpoint
+    from manif_py.registration.synthetic.dataset import normalised_problem
 
     net, _, _ = checkpoint.load()
     pair = held_out_problem(0, setting, rotation=rotation)

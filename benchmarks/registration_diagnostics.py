@@ -24,9 +24,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from manif_py.registration import checkpoint, metrics, poses
-from manif_py.registration.dataset import held_out_problem, normalised_problem
-from manif_py.registration.diffusion import register
+from manif_py.registration.model import checkpoint
+from manif_py.registration.evaluation import metrics
+from manif_py.registration import poses
+from manif_py.registration.synthetic.dataset import held_out_problem, normalised_problem
+from manif_py.registration.model.diffusion import reverse_diffusion
 
 STEPS = (2, 5, 10, 20)
 
@@ -65,13 +67,13 @@ def main(argv=None) -> int:
         with torch.no_grad():
             for name, key in (("default", "fixed_point_diffusion_net"), ("one_shot", "fixed_point_one_shot_net")):
                 n, c, _ = nets[name]
-                H = register(n, *clouds, c, diffusion=False, init=H0[None])
+                H = reverse_diffusion(n, *clouds, c, diffusion=False, init=H0[None])
                 errors[key].append(rotation_errors(H, H0[None])[0])
             for s in STEPS:
                 cfg = dataclasses.replace(diff_cfg, steps_infer=s)
-                H = register(net, *clouds, cfg, diffusion=True, seed=i)
+                H = reverse_diffusion(net, *clouds, cfg, diffusion=True, seed=i)
                 errors[f"T_inf={s}"].append(rotation_errors(H, H0[None])[0])
-            H = register(net, *clouds, dataclasses.replace(diff_cfg, steps_infer=5), diffusion=True, noise=True, seed=i)
+            H = reverse_diffusion(net, *clouds, dataclasses.replace(diff_cfg, steps_infer=5), diffusion=True, noise=True, seed=i)
             errors["T_inf=5, noise on"].append(rotation_errors(H, H0[None])[0])
     summary = {k: dict(median=float(np.median(v)), p75=float(np.percentile(v, 75))) for k, v in errors.items()}
     os.makedirs(os.path.dirname(args.out), exist_ok=True)

@@ -22,10 +22,10 @@ import sys
 import numpy as np
 from tqdm import tqdm
 
-from manif_py.registration import metrics
-from manif_py.registration.dataset import held_out_problem
+from manif_py.registration.evaluation import metrics
+from manif_py.registration.synthetic.dataset import held_out_problem
 from manif_py.registration.pipeline import estimate_pose
-from manif_py.registration.shapes import TRAIN_FAMILIES
+from manif_py.registration.synthetic.shapes import TRAIN_FAMILIES
 
 # (setting, rotation, problems, options of estimate_pose)
 RUNS = (("partial", "45", 200, dict(refine=False, starts=1)),

@@ -4,7 +4,9 @@
 #   .bench-venv/main    sees the system site-packages (manif_py editable install,
 #                       numpy 2, scipy); adds torch (CPU), pypose, jax, jaxlie, gtsam,
 #                       and open3d 0.20 (registration baselines; needs Debian's
-#                       libusb-1.0-0, installed here with apt-get when missing).
+#                       libusb-1.0-0, installed here with apt-get when missing),
+#                       small-gicp, opencv-contrib-python and Debian's assimp-testmodels
+#                       (bench_registration_realistic.py).
 #   .bench-venv/sophus  numpy<2 + sophuspy 1.2.0 (it segfaults with numpy 2.x);
 #                       the benchmarks run it in a subprocess and read JSON back.
 #
@@ -43,6 +45,12 @@ main_venv() {
     apt-get install -y -q libusb-1.0-0 >/dev/null 2>&1 || echo "!! could not install libusb-1.0-0 (open3d will not import)"
   fi
   try_install "$v" open3d==0.20.0
+  # bench_registration_realistic.py: small_gicp (the ICP stage), OpenCV's PPF matcher, and
+  # Debian's assimp-testmodels for its real meshes (read from /usr/share/assimp/models).
+  try_install "$v" small-gicp opencv-contrib-python
+  if [ ! -d /usr/share/assimp/models ]; then
+    apt-get install -y -q assimp-testmodels >/dev/null 2>&1 || echo "!! could not install assimp-testmodels (no realistic meshes)"
+  fi
   "$v/bin/python" - <<'EOF'
 import importlib
 for name in ["manif_py", "numpy", "scipy", "torch", "pypose", "jax", "jaxlie", "gtsam", "pybind11"]:

@@ -40,10 +40,10 @@ def main(steps=300, seed=0):
             if np.linalg.norm(q) < 3.0 and q[0] > 0:  # sensor range and field of view
                 ekf.update(q + rng.multivariate_normal(np.zeros(2), R), measure(p), R)
         if k % 50 == 0 or k == steps - 1:
-            e = ekf.X.rminus(X_true).coeffs()
+            e = X_true.rminus(ekf.X).coeffs()
             s = 3 * np.sqrt(np.diag(ekf.P))
             print(f" {k:4d} | {e[0]:+.3f} {e[1]:+.3f} {e[2]:+.4f} | {s[0]:.3f} {s[1]:.3f} {s[2]:.4f}")
-    e = ekf.X.rminus(X_true).coeffs()
+    e = X_true.rminus(ekf.X).coeffs()
     inside = np.abs(e) <= 3 * np.sqrt(np.diag(ekf.P))
     print("final estimate", ekf.X)
     print("truth         ", X_true)

@@ -41,11 +41,11 @@ def main(steps=200, seed=1):
                 ekf.update(q + rng.multivariate_normal(np.zeros(3), R), measure(p), R)
                 seen += 1
         if k % 40 == 0 or k == steps - 1:
-            e = ekf.X.rminus(X_true).coeffs()
+            e = X_true.rminus(ekf.X).coeffs()
             sig_world = np.sqrt(np.diag(local_to_global(ekf.X, ekf.P))[:3])
             print(f"step {k:3d}: {seen:2d} landmarks, |position error| {np.linalg.norm(e[:3]):.3f} m, "
                   f"|rotation error| {np.linalg.norm(e[3:]):.4f} rad, world sigma xyz {np.round(sig_world, 3)}")
-    e = ekf.X.rminus(X_true).coeffs()
+    e = X_true.rminus(ekf.X).coeffs()
     nees = e @ np.linalg.solve(ekf.P, e)
     print(f"final NEES {nees:.2f} (chi2 with 6 dof: 99% below 16.8)")
 

@@ -1,8 +1,9 @@
 """Optimise a real pose graph read from a g2o / TORO file, write the result as g2o.
 
 By default it uses GTSAM's copy of the w10000 Manhattan-world graph (10,000 SE(2)
-poses, 64,311 constraints) when the gtsam wheel is installed (pip install gtsam;
-it is only located, never imported), else pass any file:
+poses, 64,311 constraints) when the gtsam wheel is installed: the `[bench]` extra
+brings it (pip install ".[bench]"), or pip install gtsam; it is only located, never
+imported. Else pass any file:
 
     python examples/pose_graph_dataset.py                      # w10000.graph from the gtsam wheel
     python examples/pose_graph_dataset.py path/to/sphere2500.txt --out solved.g2o

@@ -56,8 +56,8 @@ def main(seed=2):
 
     result = g.solve(method="lm", covariances=[int(poses[-1]), lm_key[0]])
     print(result)
-    err = np.array([truth[k].rminus(result.values[int(poses[k])]).coeffs() for k in range(n)])
-    dr = np.array([truth[k].rminus(guess[k]).coeffs() for k in range(n)])
+    err = np.array([result.values[int(poses[k])].rminus(truth[k]).coeffs() for k in range(n)])
+    dr = np.array([guess[k].rminus(truth[k]).coeffs() for k in range(n)])
     print(f"max position error: dead reckoning {np.abs(dr[:, :2]).max():.3f} m -> SAM {np.abs(err[:, :2]).max():.3f} m")
     lm_err = [np.linalg.norm(result.values[lm_key[j]].coeffs() - landmarks[j]) for j in lm_key]
     print(f"max landmark error {max(lm_err):.3f} m")

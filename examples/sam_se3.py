@@ -62,8 +62,8 @@ def main(seed=3):
 
     result = g.solve(method="lm", robust=("huber", 3.0))
     print(result)
-    err = np.array([truth[k].rminus(result.values[int(poses[k])]).coeffs() for k in range(n)])
-    dr = np.array([truth[k].rminus(guess[k]).coeffs() for k in range(n)])
+    err = np.array([result.values[int(poses[k])].rminus(truth[k]).coeffs() for k in range(n)])
+    dr = np.array([guess[k].rminus(truth[k]).coeffs() for k in range(n)])
     print(f"max position error: dead reckoning {np.abs(dr[:, :3]).max():.3f} m -> SAM {np.abs(err[:, :3]).max():.4f} m")
     print(f"max point error {np.abs(result.values.array(pts) - points).max():.4f} m")
 

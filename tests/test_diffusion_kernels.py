@@ -58,7 +58,7 @@ def test_diffuse_matches_core(T, sigma):
     ref = SE3.compose(SE3.Exp(np.sqrt(1 - abar) * scaled(eps, sigma)), SE3.Exp(np.sqrt(abar) * SE3.Log(H0)))
     got = K.diffuse(H0, t, eps, T=T, sigma=sigma)
     assert got.shape == (n, 7) and got.dtype == np.float64
-    np.testing.assert_allclose(SE3.rminus(ref, got), 0, atol=1e-12)
+    np.testing.assert_allclose(SE3.rminus(got, ref), 0, atol=1e-12)
 
 
 def test_diffuse_at_alpha_bar_near_one_returns_H0():
@@ -69,7 +69,7 @@ def test_diffuse_at_alpha_bar_near_one_returns_H0():
     assert 1 - abar1 < 1e-6
     got = K.diffuse(H0, np.ones(16, dtype=np.int64), rng.normal(size=(16, 6)), T=T)
     # Noise of size sqrt(1 - abar) * sigma * |eps| and shrinkage (1 - sqrt(abar)) |Log H0|.
-    assert np.abs(SE3.rminus(H0, got)).max() < 6 * np.sqrt(1 - abar1) * 0.05 + 4 * (1 - np.sqrt(abar1))
+    assert np.abs(SE3.rminus(got, H0)).max() < 6 * np.sqrt(1 - abar1) * 0.05 + 4 * (1 - np.sqrt(abar1))
 
 
 def test_diffuse_noise_statistics():
@@ -115,7 +115,7 @@ def test_posterior_step_matches_core(with_noise, T, sigma):
     eps = rng.normal(size=(n, 6)) if with_noise else None
     got = K.posterior_step(H0_hat, H, t, eps, T=T, sigma=sigma)
     ref = posterior_reference(H0_hat, H, t, eps, T, sigma)
-    np.testing.assert_allclose(SE3.rminus(ref, got), 0, atol=1e-12)
+    np.testing.assert_allclose(SE3.rminus(got, ref), 0, atol=1e-12)
     if with_noise:
         det = K.posterior_step(H0_hat[:3], H[:3], t[:3], None, T=T, sigma=sigma)
         np.testing.assert_allclose(got[:3], det, atol=1e-15)
@@ -130,7 +130,7 @@ def test_posterior_chain_reaches_estimate():
     for t in range(T, 0, -1):
         H = K.posterior_step(H0, H, np.full(8, t), None, T=T, sigma=(0.1, 0.01))
     # At t = 1, gamma0 = 1 and gamma1 = 0 (alpha_bar_0 = 1), so H_0 = H0_hat exactly.
-    np.testing.assert_allclose(SE3.rminus(H0, H), 0, atol=1e-12)
+    np.testing.assert_allclose(SE3.rminus(H, H0), 0, atol=1e-12)
 
 
 def test_float32_matches_float64():
@@ -141,10 +141,10 @@ def test_float32_matches_float64():
     d64 = K.diffuse(H0, t, eps)
     d32 = K.diffuse(H0.astype(np.float32), t, eps.astype(np.float32))
     assert d32.dtype == np.float32
-    assert np.abs(SE3.rminus(d64, d32.astype(np.float64))).max() < 1e-4
+    assert np.abs(SE3.rminus(d32.astype(np.float64), d64)).max() < 1e-4
     p64 = K.posterior_step(H0, H, t, eps)
     p32 = K.posterior_step(H0.astype(np.float32), H.astype(np.float32), t, eps.astype(np.float32))
-    assert np.abs(SE3.rminus(p64, p32.astype(np.float64))).max() < 1e-4
+    assert np.abs(SE3.rminus(p32.astype(np.float64), p64)).max() < 1e-4
 
 
 def names(arg, *also):

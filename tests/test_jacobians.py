@@ -47,7 +47,7 @@ def perturb(b, kind, value, k, step, convention, dof):
 
 def difference(b, kind, out, out_p, convention):
     if kind == "G":
-        return b.rminus(out, out_p) if convention == "right" else b.lminus(out_p, out)
+        return b.rminus(out_p, out) if convention == "right" else b.lminus(out_p, out)
     return out_p - out
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from manif_py.registration import io as I
-from manif_py.registration.shapes import make_mesh, make_object
+from manif_py import pointcloud as I
+from manif_py.pointcloud import lzf
+from manif_py.registration.synthetic.shapes import make_mesh, make_object
 
 DATA = Path(__file__).parent / "data" / "pointclouds"
 
@@ -59,17 +60,17 @@ def test_pcd_round_trip(tmp_path, cloud, mode):
 def test_lzf_known_stream_and_repetitive_round_trip():
     # hand-assembled liblzf stream: literal 'a', then a back-reference of length 9 at
     # distance 1 (ctrl 0xE0: long form, extra length byte 0, offset byte 0)
-    assert I.lzf_decompress(b"\x00a\xe0\x00\x00", 10) == b"a" * 10
+    assert lzf.lzf_decompress(b"\x00a\xe0\x00\x00", 10) == b"a" * 10
     # literal 'abc' then a copy of 3 from distance 3 (ctrl (1 << 5) | 0, offset byte 2)
-    assert I.lzf_decompress(b"\x02abc\x20\x02", 6) == b"abcabc"
+    assert lzf.lzf_decompress(b"\x02abc\x20\x02", 6) == b"abcabc"
     data = (b"\x00\x00\x80\x3f" * 500) + bytes(range(256)) + b"xyz" * 300
-    comp = I.lzf_compress(data)
+    comp = lzf.lzf_compress(data)
     assert len(comp) < len(data) // 4, "repeats become back-references"
-    assert I.lzf_decompress(comp, len(data)) == data
+    assert lzf.lzf_decompress(comp, len(data)) == data
     with pytest.raises(ValueError):
-        I.lzf_decompress(comp[:-3], len(data))
+        lzf.lzf_decompress(comp[:-3], len(data))
     with pytest.raises(ValueError):
-        I.lzf_decompress(b"\x00a\xe0\x00\x05", 10)  # reference before the start
+        lzf.lzf_decompress(b"\x00a\xe0\x00\x05", 10)  # reference before the start
 
 
 def test_compressed_pcd_with_constant_fields(tmp_path):

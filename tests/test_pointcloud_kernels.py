@@ -117,15 +117,15 @@ def test_ppf_matches_numpy_reference():
     np.testing.assert_allclose(feats32[same], feats[same], atol=1e-4)
 
 
-def test_chamfer_and_add_s():
+def test_symmetric_chamfer_and_add_s():
     rng = np.random.default_rng(5)
     a = rng.normal(size=(400, 3))
     b = rng.normal(size=(300, 3))
     _, dab = brute_knn(a, b, 1)
     _, dba = brute_knn(b, a, 1)
-    assert K.chamfer(a, b) == pytest.approx(np.sqrt(dab).mean() + np.sqrt(dba).mean(), rel=1e-12)
-    assert K.chamfer(a, b, squared=True) == pytest.approx(dab.mean() + dba.mean(), rel=1e-12)
-    assert K.chamfer(a, a) == 0.0
+    assert K.symmetric_chamfer(a, b) == pytest.approx(np.sqrt(dab).mean() + np.sqrt(dba).mean(), rel=1e-12)
+    assert K.symmetric_chamfer(a, b, squared=True) == pytest.approx(dab.mean() + dba.mean(), rel=1e-12)
+    assert K.symmetric_chamfer(a, a) == 0.0
 
     pose = np.r_[0.1, 0.2, -0.3, Rotation.random(random_state=5).as_quat()]
     r = K.add_s(a, pose, pose, diameter=2.0)
@@ -171,7 +171,7 @@ def test_bad_input():
     check(lambda: K.ppf_features(p[None], n[None], k=4, radius=0.0), ValueError, "'radius'")
     check(lambda: K.ppf_features(p[None], np.full((1, 20, 3), np.nan), k=4), ValueError, "'normals'", "NaN")
     check(lambda: K.ppf_features(p[None, :0], n[None, :0], k=1), ValueError, "'points'")
-    check(lambda: K.chamfer(p, p[:0]), ValueError, "'b'")
+    check(lambda: K.symmetric_chamfer(p, p[:0]), ValueError, "'b'")
     check(lambda: K.add_s(p, np.r_[0, 0, 0, 0, 0, 0, 2.0], np.r_[0, 0, 0, 0, 0, 0, 1.0], 1.0), ValueError,
           "'pose_est'", "unit")
     check(lambda: K.add_s(p, np.zeros(6), np.r_[0, 0, 0, 0, 0, 0, 1.0], 1.0), ValueError, "'pose_est'", "(7,)")

@@ -9,7 +9,7 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from manif_py.registration import kernels as K
-from manif_py.registration import procrustes_torch as PT
+from manif_py.registration.model import procrustes_torch as PT
 
 torch.set_num_threads(1)
 

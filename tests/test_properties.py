@@ -125,8 +125,35 @@ def test_adjoint(G, a, b, data):
 @given(a=seeds, b=seeds)
 def test_rminus_rplus_round_trip(G, a, b):
     X, Y = G.Random(seed=a), G.Random(seed=b)
-    assert close(X.rplus(X.rminus(Y)), Y)  # X (+) (Y (-) X) = Y
-    assert close(X + (Y - X), Y)
+    assert close(Y.rplus(X.rminus(Y)), X)  # Y (+) (X (-) Y) = X
+    assert close(Y + (X - Y), X)
+
+
+@pytest.mark.parametrize("G", GROUPS, ids=IDS)
+@SETTINGS
+@given(a=seeds, b=seeds)
+def test_minus_is_rminus(G, a, b):
+    # The paper's and manif's convention: X - Y = X.minus(Y) = X.rminus(Y) = Log(Y^-1 X).
+    X, Y = G.Random(seed=a), G.Random(seed=b)
+    t = X.rminus(Y).coeffs()
+    np.testing.assert_allclose((X - Y).coeffs(), t, atol=1e-12)
+    np.testing.assert_allclose(X.minus(Y).coeffs(), t, atol=1e-12)
+    np.testing.assert_allclose(Y.between(X).Log().coeffs(), t, atol=1e-12)
+    np.testing.assert_allclose(batch_of(G).rminus(X.coeffs()[None], Y.coeffs()[None])[0], t, atol=1e-12)
+
+
+@pytest.mark.parametrize("G", GROUPS, ids=IDS)
+@SETTINGS
+@given(a=seeds, b=seeds)
+def test_rminus_and_lminus_conventions(G, a, b):
+    X, Y = G.Random(seed=a), G.Random(seed=b)
+    r, l = X.rminus(Y).coeffs(), X.lminus(Y).coeffs()
+    np.testing.assert_allclose(l, (X * Y.inverse()).Log().coeffs(), atol=1e-9)
+    # X Y^-1 = Y (Y^-1 X) Y^-1, so the global difference is the local one moved by Adj(Y).
+    np.testing.assert_allclose(l, Y.Adj() @ r, atol=1e-8)
+    # Swapping the operands negates the difference (Log(Y^-1 X) = -Log(X^-1 Y)).
+    np.testing.assert_allclose(Y.rminus(X).coeffs(), -r, atol=1e-8)
+    np.testing.assert_allclose(Y.lminus(X).coeffs(), -l, atol=1e-8)
 
 
 @pytest.mark.parametrize("G", GROUPS, ids=IDS)
@@ -142,7 +169,8 @@ def test_lminus_lplus_round_trip(G, a, b):
 @given(a=seeds, data=st.data())
 def test_rplus_rminus_round_trip(G, a, data):
     X, t = G.Random(seed=a), data.draw(tangents(G))
-    np.testing.assert_allclose(X.rminus(X.rplus(t)).coeffs(), t, atol=1e-9)
+    np.testing.assert_allclose(X.rplus(t).rminus(X).coeffs(), t, atol=1e-9)
+    np.testing.assert_allclose((X + t - X).coeffs(), t, atol=1e-9)
     np.testing.assert_allclose(X.lplus(t).lminus(X).coeffs(), t, atol=1e-9)
 
 
@@ -158,7 +186,7 @@ def test_interp(G, a, b, s):
     assert close(X.interp(Y, 1.0), Y)
     Z = X.interp(Y, s)
     # Z lies on the geodesic: X^-1 Z = Exp(s Log(X^-1 Y)).
-    np.testing.assert_allclose(X.rminus(Z).coeffs(), s * X.rminus(Y).coeffs(), atol=1e-8)
+    np.testing.assert_allclose(Z.rminus(X).coeffs(), s * Y.rminus(X).coeffs(), atol=1e-8)
 
 
 # ---------------------------------------------------------------- batch == loop

@@ -10,10 +10,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from manif_py.registration import checkpoint, metrics, poses  # noqa: E402
-from manif_py.registration.dataset import DataConfig, PairDataset, collate, held_out_problem  # noqa: E402
-from manif_py.registration.diffusion import DiffusionConfig, TrainingObjective, noised_inputs  # noqa: E402
-from manif_py.registration.network import NetworkConfig, RegistrationNet  # noqa: E402
+from manif_py.registration.model import checkpoint  # noqa: E402
+from manif_py.registration.evaluation import metrics  # noqa: E402
+from manif_py.registration import poses  # noqa: E402
+from manif_py.registration.synthetic.dataset import DataConfig, PairDataset, collate, held_out_problem  # noqa: E402
+from manif_py.registration.model.diffusion import DiffusionConfig, TrainingObjective, noised_inputs  # noqa: E402
+from manif_py.registration.model.network import NetworkConfig, RegistrationNet  # noqa: E402
 from manif_py.registration.pipeline import estimate_pose  # noqa: E402
 
 torch.set_num_threads(1)
@@ -40,15 +42,15 @@ def test_network_is_equivariant_in_its_output_form():
 
 def test_reverse_diffusion_is_deterministic_unless_the_noise_is_asked_for():
     """The default (noise off) ignores the seed; with noise=True the seed draws the injected noise."""
-    from manif_py.registration.diffusion import register
+    from manif_py.registration.model.diffusion import reverse_diffusion
 
     torch.manual_seed(0)
     net = RegistrationNet(TINY).eval()
     b = _batch()
     clouds = (b["src"], b["src_normals"], b["tgt"], b["tgt_normals"])
     cfg = DiffusionConfig()
-    quiet = [register(net, *clouds, cfg, seed=s) for s in (0, 1)]
-    noisy = [register(net, *clouds, cfg, noise=True, seed=s) for s in (0, 1, 1)]
+    quiet = [reverse_diffusion(net, *clouds, cfg, seed=s) for s in (0, 1)]
+    noisy = [reverse_diffusion(net, *clouds, cfg, noise=True, seed=s) for s in (0, 1, 1)]
     np.testing.assert_array_equal(quiet[0], quiet[1])
     np.testing.assert_array_equal(noisy[1], noisy[2])
     assert not np.allclose(noisy[0], noisy[1]) and not np.allclose(noisy[0], quiet[0])
@@ -124,10 +126,10 @@ def test_noised_inputs_follow_the_schedule():
 
 def _run_train(tmp_path, name, extra, nproc=None):
     out = tmp_path / name
-    cmd = [sys.executable, "-m", "manif_py.registration.train", "--tiny", "--out", str(out), "--threads", "1"] + extra
+    cmd = [sys.executable, "-m", "manif_py.registration.model.train", "--tiny", "--out", str(out), "--threads", "1"] + extra
     if nproc:
         cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(nproc), "--master_port",
-               str(29500 + os.getpid() % 1000), "-m", "manif_py.registration.train", "--tiny", "--out", str(out),
+               str(29500 + os.getpid() % 1000), "-m", "manif_py.registration.model.train", "--tiny", "--out", str(out),
                "--threads", "1"] + extra
     subprocess.run(cmd, check=True, capture_output=True, timeout=300)
     return out
@@ -151,7 +153,7 @@ def test_train_command_writes_checkpoints_metrics_and_resumes(tmp_path):
 def test_train_command_fine_tunes_from_a_checkpoint(tmp_path):
     """--init starts from the given weights (2 + 2 fine-tuned steps are not 4 from scratch) and refuses
     a checkpoint of the other training mode or of other network sizes."""
-    from manif_py.registration import train
+    from manif_py.registration.model import train
 
     first = _run_train(tmp_path, "first", ["--steps", "2"])
     start = checkpoint.read(str(first / "model.pt"))["weights"]
@@ -263,7 +265,7 @@ def test_degenerate_scan_is_flagged(shape):
 
 
 def test_register_command_writes_json_and_plot(tmp_path):
-    from manif_py.registration import io
+    from manif_py import pointcloud as io
 
     pair = held_out_problem(2, "single_view", rotation="so3")
     io.write_ply(str(tmp_path / "scan.ply"), pair["source"])
@@ -277,9 +279,9 @@ def test_register_command_writes_json_and_plot(tmp_path):
     T = np.array(pose["transformation"])
     # The command reports exactly what the pipeline finds on the clouds it read
     # (its accuracy is the business of the tests above).
-    from manif_py.registration.register import load_cloud
+    from manif_py.registration.commands.register_command import load_cloud
 
-    direct = estimate_pose(load_cloud(str(tmp_path / "scan.ply")), load_cloud(str(tmp_path / "model.ply")))
+    direct = estimate_pose(load_cloud(str(tmp_path / "scan.ply"))[0], load_cloud(str(tmp_path / "model.ply"))[0])
     assert np.allclose(T, direct.transformation, atol=1e-9)
     assert pose["fitness"] == pytest.approx(direct.fitness) and pose["inlier_rmse"] == pytest.approx(direct.inlier_rmse)
     assert "pose (scan -> model)" in proc.stdout and f"{direct.fitness:.4f}" in proc.stdout
@@ -314,7 +316,7 @@ def test_tour_command_runs():
 
 def test_evaluate_command_compares_the_two_shipped_networks(tmp_path):
     """The one-shot baseline defaults to the network trained one-shot, never the diffusion network run once."""
-    from manif_py.registration import evaluate
+    from manif_py.registration.evaluation import evaluate
 
     out = tmp_path / "eval"
     evaluate.main(["--pairs", "2", "--settings", "clean:45", "--methods", "ours_one_shot", "ours_diffusion",
@@ -335,7 +337,7 @@ def test_evaluate_command_compares_the_two_shipped_networks(tmp_path):
 
 @pytest.mark.parametrize("argv, match", [(["--methods", "foo"], "invalid choice"), (["--pairs", "0"], "at least 1")])
 def test_evaluate_command_refuses_bad_arguments(argv, match, capsys):
-    from manif_py.registration import evaluate
+    from manif_py.registration.evaluation import evaluate
 
     with pytest.raises(SystemExit):
         evaluate.parse_args(argv + ["--out", "x"])

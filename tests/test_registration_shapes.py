@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy.stats import ks_2samp
 
-from manif_py.registration import shapes as S
-from manif_py.registration.io import sample_mesh
+from manif_py.registration.synthetic import shapes as S
+from manif_py.pointcloud import sample_mesh
 
 SEEDS = range(12)
 

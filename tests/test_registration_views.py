@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from scipy.stats import kstest
 
-from manif_py.registration import settings as St
-from manif_py.registration import views as V
-from manif_py.registration.shapes import TEST_FAMILIES, TEST_SEEDS, TRAIN_FAMILIES
+from manif_py.registration.synthetic import settings as St
+from manif_py.pointcloud import resample
+from manif_py.registration.synthetic import views as V
+from manif_py.registration.synthetic.shapes import TEST_FAMILIES, TEST_SEEDS, TRAIN_FAMILIES
 
 
 def unit_sphere(n, seed=0):
@@ -58,7 +59,7 @@ def _truly_visible(solid, p, vp, steps=160):
 def test_hpr_against_ray_casting(family, seed):
     """On concave solids HPR's kept points are mostly truly visible, and it keeps most of
     the visible ones (ray casting against the exact CSG solid as ground truth)."""
-    from manif_py.registration.shapes import make_solid
+    from manif_py.registration.synthetic.shapes import make_solid
 
     solid, rng = make_solid(seed, family)
     p, _ = solid.sample(1500, rng)
@@ -133,12 +134,12 @@ def test_outliers_and_resample():
     assert y.shape == (600, 3)
     np.testing.assert_array_equal(y[:500], x)
     assert np.abs(y[500:]).max() <= 1.5 + 1e-12 and np.abs(y[500:]).max() > 1.0
-    idx = V.resample(x, 300, 0)
+    idx = resample(x, 300, 0)
     assert len(np.unique(idx)) == 300
-    idx = V.resample(x, 800, 0)
+    idx = resample(x, 800, 0)
     assert len(idx) == 800 and set(idx.tolist()) == set(range(500)), "every point once before repeats"
     with pytest.raises(ValueError, match="'n'"):
-        V.resample(x, 0, 0)
+        resample(x, 0, 0)
     with pytest.raises(ValueError, match="'fraction'"):
         V.add_outliers(x, 0, fraction=-0.1)
 

@@ -109,7 +109,7 @@ CHAINS = {
     # lplus: (tau0, d) -> Log(Exp(d) Exp(tau0))
     "lplus": (lambda G, r, g: _chain_inputs(G, r, g, ["small", "big"]),
               lambda G, be, t0, d: G.Log(G.lplus(G.Exp(t0, backend=be), d, backend=be), backend=be)),
-    # rminus: (a, b) -> Log(Exp(a)^-1 Exp(b))
+    # rminus: (a, b) -> Exp(a) (-) Exp(b) = Log(Exp(b)^-1 Exp(a))
     "rminus": (lambda G, r, g: _chain_inputs(G, r, g, ["small", "big"]),
                lambda G, be, a, b: G.rminus(G.Exp(a, backend=be), G.Exp(b, backend=be), backend=be)),
     # lminus: (a, b) -> Log(Exp(a) Exp(b)^-1)

@@ -127,9 +127,9 @@ def group_stub(g):
 {with_jacobians("rplus", f"tau: {tau}", g, 2, "J_y_x, J_y_tau")}
 {with_jacobians("lplus", f"tau: {tau}", g, 2, "J_y_x, J_y_tau")}
 {with_jacobians("plus", f"tau: {tau}", g, 2, "alias of rplus")}
-{with_jacobians("rminus", f"other: {g}", t, 2, "J_tau_x, J_tau_y")}
-{with_jacobians("lminus", f"other: {g}", t, 2, "J_tau_x, J_tau_y")}
-{with_jacobians("minus", f"other: {g}", t, 2, "alias of rminus")}
+{with_jacobians("rminus", f"other: {g}", t, 2, "X (-) Y = Log(Y^-1 X); J_tau_x = Jr^-1, J_tau_y = -Jl^-1")}
+{with_jacobians("lminus", f"other: {g}", t, 2, "Log(X Y^-1); J_tau_x, J_tau_y")}
+{with_jacobians("minus", f"other: {g}", t, 2, "alias of rminus, as is X - Y")}
 {with_jacobians("interp", f"other: {g}, t: float", g, 3, f"J_z_x, J_z_y, J_z_t ({dof}, 1)")}
 {with_jacobians("slerp", f"other: {g}, t: float", g, 3, "alias of interp")}
     def is_approx(self, other: {g}, tol: float = 1e-10) -> bool: ...

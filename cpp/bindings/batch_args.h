@@ -16,8 +16,11 @@ namespace manif_py::py_bind {
 /// Whether batch kernels check every input element (finite, unit rotation part,
 /// positive scale). On by default; `manif_py.unchecked()` turns it off for inputs
 /// known to be valid (the checks cost more than the cheapest kernels themselves).
-inline std::atomic<bool>& batch_validation() {
-  static std::atomic<bool> on{true};
+/// Per thread: one thread's `with unchecked():` must not switch off another's checks (two
+/// overlapping blocks in two threads used to leave them off process-wide for good). It is read
+/// in the calling thread, before the kernel fans out to its workers.
+inline bool& batch_validation() {
+  thread_local bool on = true;
   return on;
 }
 
@@ -51,7 +54,7 @@ BatchArg<S> batch_arg(py::handle h, const std::vector<int>& inner, const std::st
   }
   BatchArg<S> a;
   a.name = name;
-  a.validate = batch_validation().load(std::memory_order_relaxed);
+  a.validate = batch_validation();
   a.arr = py::array_t<S, py::array::c_style | py::array::forcecast>::ensure(h);
   if (!a.arr) {
     PyErr_Clear();

@@ -327,7 +327,7 @@ struct BatchBinder {
     }, py::arg("X"), py::arg("tau"), py::arg("jacobians") = false, py::arg("convention") = "right", "Exp(tau) X [, J_y_x, J_y_tau].");
     m.def("rminus", [p](py::handle X, py::handle Y, bool jac, py::handle conv) {
       return is_float32(X) ? minus<float, false>(p + "rminus", X, Y, jac, conv) : minus<double, false>(p + "rminus", X, Y, jac, conv);
-    }, py::arg("X"), py::arg("Y"), py::arg("jacobians") = false, py::arg("convention") = "right", "Log(X^-1 Y) [, J_tau_x, J_tau_y].");
+    }, py::arg("X"), py::arg("Y"), py::arg("jacobians") = false, py::arg("convention") = "right", "X (-) Y = Log(Y^-1 X) element-wise, so that rplus(Y, rminus(X, Y)) == X [, J_tau_x, J_tau_y].");
     m.def("lminus", [p](py::handle X, py::handle Y, bool jac, py::handle conv) {
       return is_float32(X) ? minus<float, true>(p + "lminus", X, Y, jac, conv) : minus<double, true>(p + "lminus", X, Y, jac, conv);
     }, py::arg("X"), py::arg("Y"), py::arg("jacobians") = false, py::arg("convention") = "right", "Log(X Y^-1) [, J_tau_x, J_tau_y].");

@@ -6,6 +6,7 @@
 
 #include <manif_py/lie/ops.h>
 
+#include "construct_guard.h"
 #include "convert.h"
 
 namespace manif_py::py_bind {
@@ -33,6 +34,18 @@ struct SingleBinder {
     auto d = read_vector<Rep>(h, fn, arg);
     check_group_rep<G>(d, fn, arg);
     return G(d);
+  }
+  /// Arithmetic must not build what the constructor refuses (x / 0, x * nan, overflow).
+  static Tangent finite_tangent(const typename Tangent::DataType& v, const std::string& fn) {
+    if (!v.allFinite()) throw py::value_error(fn + ": result is not finite (NaN or inf); check the scalar operand");
+    return Tangent(v);
+  }
+  /// Exp of a huge tangent overflows (a scale exp(1e8), a rotation angle whose norm is inf):
+  /// refuse it instead of returning an element the constructor would refuse.
+  static const G& finite_group(const G& x, const std::string& fn) {
+    if (!x.coeffs().allFinite())
+      throw py::value_error(fn + ": result is not finite (the tangent is too large for this map)");
+    return x;
   }
   static Tangent read_tangent(py::handle h, const std::string& fn, const char* arg) {
     if (py::isinstance<Tangent>(h)) return h.cast<const Tangent&>();
@@ -66,15 +79,15 @@ struct SingleBinder {
         .def("hat", [](const Tangent& a) { return to_array(a.hat()); }, "Lie algebra matrix (the paper's tau^).")
         .def_static("vee", [tn](py::handle M) { return Tangent::vee(read_matrix<Mat, Mat>(M, tn + ".vee", "M")); },
                     py::arg("M"), "Tangent from a Lie algebra matrix (inverse of hat).")
-        .def("Exp", [](const Tangent& a, bool jac, py::handle conv) {
+        .def("Exp", [tn](const Tangent& a, bool jac, py::handle conv) {
           const Convention c = parse_convention(conv, "Exp");
-          if (!jac) return py::cast(a.Exp());
+          if (!jac) return py::cast(finite_group(a.Exp(), tn + ".Exp"));
           Jac J;
           const G x = O::exp(a, &J, c);
-          return pack(true, x, J);
+          return pack(true, finite_group(x, tn + ".Exp"), J);
         }, py::arg("jacobians") = false, py::arg("convention") = "right",
              "Exp map to the group; with jacobians=True also J_X_tau (Jr, or Jl for convention='left').")
-        .def("exp", [](const Tangent& a) { return a.Exp(); }, "Same element as Exp (exp(tau^) for the matrix form).")
+        .def("exp", [tn](const Tangent& a) { return finite_group(a.Exp(), tn + ".exp"); }, "Same element as Exp (exp(tau^) for the matrix form).")
         .def("Jr", [](const Tangent& a) { return to_array(a.Jr()); }, "Right Jacobian Jr(tau).")
         .def("Jl", [](const Tangent& a) { return to_array(a.Jl()); }, "Left Jacobian Jl(tau) = Jr(-tau).")
         .def("Jr_inv", [](const Tangent& a) { return to_array(a.Jr_inv()); }, "Inverse of the right Jacobian.")
@@ -94,9 +107,9 @@ struct SingleBinder {
         .def("__add__", [](const Tangent& a, const Tangent& b) { return Tangent(a.coeffs() + b.coeffs()); })
         .def("__sub__", [](const Tangent& a, const Tangent& b) { return Tangent(a.coeffs() - b.coeffs()); })
         .def("__neg__", [](const Tangent& a) { return Tangent(-a.coeffs()); })
-        .def("__mul__", [](const Tangent& a, double s) { return Tangent(s * a.coeffs()); })
-        .def("__rmul__", [](const Tangent& a, double s) { return Tangent(s * a.coeffs()); })
-        .def("__truediv__", [](const Tangent& a, double s) { return Tangent(a.coeffs() / s); })
+        .def("__mul__", [tn](const Tangent& a, double s) { return finite_tangent(s * a.coeffs(), tn + ".__mul__"); })
+        .def("__rmul__", [tn](const Tangent& a, double s) { return finite_tangent(s * a.coeffs(), tn + ".__rmul__"); })
+        .def("__truediv__", [tn](const Tangent& a, double s) { return finite_tangent(a.coeffs() / s, tn + ".__truediv__"); })
         .def("is_approx", [](const Tangent& a, const Tangent& b, double tol) { return (a.coeffs() - b.coeffs()).norm() <= tol; },
              py::arg("other"), py::arg("tol") = 1e-10)
         .def("__eq__", [](const Tangent& a, py::handle b) {
@@ -106,9 +119,8 @@ struct SingleBinder {
         .def("__array__", [](const Tangent& a, py::args, py::kwargs) { return to_vec(a.coeffs()); })
         .def("__repr__", [tn](const Tangent& a) { return tn + "(" + std::string(py::repr(to_vec(a.coeffs()).attr("tolist")())) + ")"; })
         .def("__copy__", [](const Tangent& a) { return a; })
-        .def("__deepcopy__", [](const Tangent& a, py::handle) { return a; })
-        .def(py::pickle([](const Tangent& a) { return py::make_tuple(to_vec(a.coeffs())); },
-                        [tn](py::tuple s) { return Tangent(read_vector<DoF>(s[0], tn, "state")); }));
+        .def("__deepcopy__", [](const Tangent& a, py::handle) { return a; });
+    guard_construction(t, [](py::handle self) { return to_vec(self.cast<const Tangent&>().coeffs()); });
     t.attr("__hash__") = py::none();
   }
 
@@ -167,13 +179,13 @@ struct SingleBinder {
         .def_static("Exp", [=](py::handle tau, bool jac, py::handle conv) {
           const Tangent t = read_tangent(tau, fn_Exp, "tau");
           const Convention conv_c = parse_convention(conv, fn_Exp);
-          if (!jac) return py::cast(t.Exp());
+          if (!jac) return py::cast(finite_group(t.Exp(), fn_Exp));
           Jac J;
           const G x = O::exp(t, &J, conv_c);
-          return pack(true, x, J);
+          return pack(true, finite_group(x, fn_Exp), J);
         }, py::arg("tau"), py::arg("jacobians") = false, py::arg("convention") = "right",
                     "Exp of a tangent (or an array of shape (dof,)) [, J_x_tau].")
-        .def_static("exp", [=](py::handle M) { return Tangent::vee(read_matrix<Mat, Mat>(M, fn_exp, "M")).Exp(); },
+        .def_static("exp", [=](py::handle M) { return finite_group(Tangent::vee(read_matrix<Mat, Mat>(M, fn_exp, "M")).Exp(), fn_exp); },
                     py::arg("M"), "exp of a Lie algebra matrix.")
         .def("act", [=](const G& x, py::handle v, bool jac, py::handle conv) -> py::object {
           const Point p = read_vector<Dim>(v, fn_act, "point");
@@ -208,7 +220,7 @@ struct SingleBinder {
           const Tangent t = O::rminus(x, y, &Jx, &Jy, conv_c);
           return pack(true, t, Jx, Jy);
         }, py::arg("other"), py::arg("jacobians") = false, py::arg("convention") = "right",
-             "Log(X^-1 Y): Y 'minus' X in the frame of X [, J_tau_x, J_tau_y].")
+             "X (-) Y = Log(Y^-1 X), in the frame of Y, so that Y.rplus(X.rminus(Y)) == X [, J_tau_x = Jr^-1, J_tau_y = -Jl^-1].")
         .def("lminus", [](const G& x, const G& y, bool jac, py::handle conv) {
           const Convention conv_c = parse_convention(conv, "lminus");
           if (!jac) return py::cast(x.lminus(y));
@@ -216,7 +228,7 @@ struct SingleBinder {
           const Tangent t = O::lminus(x, y, &Jx, &Jy, conv_c);
           return pack(true, t, Jx, Jy);
         }, py::arg("other"), py::arg("jacobians") = false, py::arg("convention") = "right",
-             "Log(X Y^-1) [, J_tau_x, J_tau_y].")
+             "Log(X Y^-1), in the global frame, so that Y.lplus(X.lminus(Y)) == X [, J_tau_x, J_tau_y].")
         .def("interp", [](const G& x, const G& y, double s, bool jac, py::handle conv) {
           if (!std::isfinite(s)) throw py::value_error("interp: argument 't' must be finite");
           const Convention conv_c = parse_convention(conv, "interp");
@@ -232,6 +244,8 @@ struct SingleBinder {
         .def("normalize", [](G& x) { x.normalize(); }, "Re-normalise the rotation part in place.")
         .def_static("average", [=](const std::vector<G>& xs, py::object weights, int max_iter, double tol) {
           if (xs.empty()) throw py::value_error(gn + ".average: argument 'elements' must not be empty");
+          if (max_iter < 1) value_error(fn_average, "max_iter", "must be >= 1, got " + std::to_string(max_iter));
+          if (!(std::isfinite(tol) && tol >= 0)) value_error(fn_average, "tol", "must be finite and >= 0");
           std::vector<double> w(xs.size(), 1.0);
           if (!weights.is_none()) {
             auto a = as_f64(weights, fn_average, "weights");
@@ -246,14 +260,17 @@ struct SingleBinder {
             if (!(sum > 0)) value_error(fn_average, "weights", "must not sum to zero");
           }
           G mean;
-          G::average(xs, w, mean, max_iter, tol);
+          // A large max_iter over many elements can run for minutes: honour Ctrl-C (the GIL is held).
+          G::average(xs, w, mean, max_iter, tol, [] {
+            if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+          });
           return mean;
         }, py::arg("elements"), py::arg("weights") = py::none(), py::arg("max_iter") = 50, py::arg("tol") = 1e-12,
                     "Bi-invariant (Frechet) mean by fixed-point iteration.")
         .def("__mul__", [](const G& x, const G& y) { return x.compose(y); }, py::is_operator())
         .def("__add__", [=](const G& x, py::handle tau) { return x.rplus(read_tangent(tau, fn___add__, "tau")); }, py::is_operator())
-        .def("__sub__", [](const G& x, const G& y) { return y.rminus(x); }, py::is_operator(),
-             "X - Y = Y.rminus(X) = Log(Y^-1 X), so that Y + (X - Y) == X.")
+        .def("__sub__", [](const G& x, const G& y) { return x.rminus(y); }, py::is_operator(),
+             "X - Y = X.rminus(Y) = Log(Y^-1 X), so that Y + (X - Y) == X.")
         .def("__eq__", [](const G& x, py::handle y) {
           if (!py::isinstance<G>(y)) return false;
           return x.isApprox(y.cast<const G&>(), 1e-10);
@@ -262,9 +279,8 @@ struct SingleBinder {
           return gn + "(" + std::string(py::repr(to_vec(typename G::DataType(x.coeffs())).attr("tolist")())) + ")";
         })
         .def("__copy__", [](const G& x) { return x; })
-        .def("__deepcopy__", [](const G& x, py::handle) { return x; })
-        .def(py::pickle([](const G& x) { return py::make_tuple(to_vec(typename G::DataType(x.coeffs()))); },
-                        [=](py::tuple s) { return make_group(s[0], gn, "state"); }));
+        .def("__deepcopy__", [](const G& x, py::handle) { return x; });
+    guard_construction(g, [](py::handle self) { return to_vec(typename G::DataType(self.cast<const G&>().coeffs())); });
     g.attr("__hash__") = py::none();
     g.attr("plus") = g.attr("rplus");
     g.attr("minus") = g.attr("rminus");

@@ -36,6 +36,11 @@ inline Rng& global_rng() {
 /// Any array-like as a float64 numpy array, or a TypeError naming the argument.
 inline py::array_t<double, py::array::c_style | py::array::forcecast> as_f64(py::handle h, const std::string& fn, const char* arg) {
   if (h.is_none()) throw py::type_error(fn + ": argument '" + arg + "' must be an array of numbers, got None");
+  // A bound object (a tangent or element of some group) is never a raw vector here: an
+  // SE2Tangent has three coefficients, but they are not an SO3 tangent's (x, y, z).
+  if (py::detail::get_type_info(Py_TYPE(h.ptr())) != nullptr)
+    throw py::type_error(fn + ": argument '" + arg + "' must be an array of numbers or this group's own type, got " +
+                         std::string(py::str(py::type::handle_of(h).attr("__name__"))));
   // Look at the dtype before any cast, so complex or text input fails cleanly
   // (and numpy does not warn about discarding imaginary parts first).
   py::array raw = py::array::ensure(h);

@@ -8,6 +8,8 @@
 
 #include <manif_py/estimation/estimation.h>
 
+#include "construct_guard.h"
+
 #include <sstream>
 #include <string>
 #include <vector>
@@ -243,6 +245,7 @@ PYBIND11_MODULE(_estimation, m) {
 
   py::class_<est::FactorGraph> c(m, "Graph", "Low-level factor graph (see manif_py.estimation.FactorGraph).");
   c.def(py::init<>());
+  construct_in_new(c);  // a Graph from __new__ alone would be uninitialised memory
   c.def("copy", [](const est::FactorGraph& g) { return est::FactorGraph(g); });
   c.def_property_readonly("num_variables", [](const est::FactorGraph& g) { return g.values().size(); });
   c.def_property_readonly("num_factors", [](const est::FactorGraph& g) { return g.num_factors(); });
@@ -510,6 +513,11 @@ PYBIND11_MODULE(_estimation, m) {
     o.lambda_initial = lambda_initial;
     o.diagonal_damping = diagonal_damping;
     o.loss = make_loss(loss_type, loss_k);
+    // Ctrl-C during a long solve: take the GIL for a moment and let Python see the signal.
+    o.check_interrupt = [] {
+      py::gil_scoped_acquire gil;
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+    };
     est::SolveSummary summary;
     {
       py::gil_scoped_release nogil;  // custom factors take the GIL back while they run

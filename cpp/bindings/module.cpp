@@ -35,8 +35,8 @@ PYBIND11_MODULE(_core, m) {
     manif_py::batch_threads() = n;
   }, py::arg("n"), "Threads used by the batch kernels (0 = all hardware threads).");
   m.def("set_validation", [](bool on) { manif_py::py_bind::batch_validation() = on; }, py::arg("on"),
-        "Turn the per-element input checks of the batch kernels on or off (see manif_py.unchecked).");
-  m.def("get_validation", [] { return manif_py::py_bind::batch_validation().load(); });
+        "Turn the per-element input checks of the batch kernels on or off in the calling thread (see manif_py.unchecked).");
+  m.def("get_validation", [] { return manif_py::py_bind::batch_validation(); });
   m.def("get_num_threads", [] { return manif_py::effective_threads(); });
   m.def("set_parallel_threshold", [](int64_t n) {
     if (n < 1) throw py::value_error("set_parallel_threshold: argument 'n' must be >= 1");

@@ -17,18 +17,18 @@ from ._core import batch
 from . import _conveniences  # noqa: F401  (adds Euler angles, @ dispatch, Rn(n) lookup)
 from ._conveniences import Rn, unchecked
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def set_num_threads(n: int) -> None:
-    """Worker threads of every batch kernel (0 = all cores): the groups, the
-    decompositions and the registration kernels. Each compiled module keeps its
-    own setting, so this sets them all."""
-    from . import _decomp, _registration
+    """Threads of every pool in the process: the groups', decompositions' and
+    registration kernels' C++ pools, and torch's intra-op threads (when torch is
+    loaded, and again whenever the registration pipeline runs). n = 0 (the default
+    policy) gives each pool the cores of this process's affinity less those other
+    processes keep busy now, at least one, so they never oversubscribe the machine."""
+    from . import _threads
 
-    _core.set_num_threads(n)
-    _decomp.set_num_threads(n)
-    _registration.set_num_threads(n)
+    _threads.set_num_threads(n)
 
 GROUPS = (SO2, SE2, SO3, SE3, SE23, SGal3, Sim3, R1, R2, R3, R4, R5, R6)
 

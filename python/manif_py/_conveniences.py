@@ -31,7 +31,8 @@ def unchecked():
     kernels (compose, inverse, act) themselves. Inside ``with manif_py.unchecked():``
     inputs are trusted as they are, like scipy's ``check_finite=False``: invalid
     input then gives invalid output instead of a ValueError. Shapes and dtypes
-    are still checked. Not thread-local: it switches the checks process-wide.
+    are still checked. Thread-local: it switches the checks off for the calling
+    thread only, and nested or overlapping blocks restore what they found.
     """
     previous = _core.get_validation()
     _core.set_validation(False)

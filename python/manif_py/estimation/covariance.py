@@ -106,8 +106,8 @@ class Uncertain:
         return q, propagate(*terms)
 
     def mahalanobis2(self, Y):
-        """Squared Mahalanobis distance of an element Y: tau^T P^-1 tau with tau = mean (-) Y."""
-        tau = self.mean.rminus(Y).coeffs()
+        """Squared Mahalanobis distance of an element Y: tau^T P^-1 tau with tau = Y (-) mean = Log(mean^-1 Y)."""
+        tau = Y.rminus(self.mean).coeffs()
         return float(tau @ np.linalg.solve(self.cov, tau))
 
     def sample(self, n, rng=None):

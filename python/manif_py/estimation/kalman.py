@@ -74,9 +74,9 @@ class ErrorStateKalmanFilter:
 
     def update_group(self, Z, h, R):
         """Group-valued measurement Z = h(X) Exp(v), v ~ N(0, R (k, k)); h(X) -> (Z_pred, H (k, dof))
-        with H the right Jacobian of h. Returns the innovation y = Z_pred (-) Z (k,)."""
+        with H the right Jacobian of h. Returns the innovation y = Z (-) Z_pred = Log(Z_pred^-1 Z) (k,)."""
         Z_pred, H = h(self.X)
-        t, J_y_pred, _ = Z_pred.rminus(Z, jacobians=True)
+        t, _, J_y_pred = Z.rminus(Z_pred, jacobians=True)
         y = t.coeffs()
         self.correct(y, -J_y_pred @ np.asarray(H, dtype=np.float64), R)
         return y

@@ -30,7 +30,7 @@ __all__ = [
     "estimate_normals",
     "ppf_features",
     "icp",
-    "chamfer",
+    "symmetric_chamfer",
     "add_s",
     "set_num_threads",
     "get_num_threads",
@@ -217,7 +217,7 @@ def icp(src, tgt, tgt_normals=None, init=None, max_iterations: int = 30,
                   float(tolerance), robust_kernel, kernel_scale)
 
 
-def chamfer(a, b, squared: bool = False) -> float:
+def symmetric_chamfer(a, b, squared: bool = False) -> float:
     """Symmetric Chamfer distance: mean_a min_b |a - b| + mean_b min_a |b - a|.
 
     a: (N, 3); b: (M, 3); ``squared`` averages squared distances instead.
@@ -227,17 +227,28 @@ def chamfer(a, b, squared: bool = False) -> float:
 
 def add_s(src_model, pose_est, pose_gt, diameter: float) -> dict:
     """ADD-S: mean distance from each model point under ``pose_est`` to the closest
-    model point under ``pose_gt`` (symmetric-object aware).
+    model point under ``pose_gt`` (symmetric-object aware). The package's only ADD-S:
+    ``evaluation.metrics.evaluate_one`` reports its ``relative`` entry.
 
     Args:
-        src_model: (N, 3) model points; pose_est, pose_gt: (7,) SE(3) storage;
-        diameter: object diameter (> 0).
+        src_model: (N, 3) model points; pose_est, pose_gt: (7,) SE(3) storage or
+        (4, 4) homogeneous matrices; diameter: object diameter (> 0).
 
     Returns:
         dict with ``add_s`` (distance), ``relative`` (add_s / diameter) and
         ``success`` (add_s < 0.1 diameter, the usual threshold).
     """
-    return _C.add_s(src_model, pose_est, pose_gt, float(diameter))
+    return _C.add_s(src_model, _as_storage(pose_est), _as_storage(pose_gt), float(diameter))
+
+
+def _as_storage(pose):
+    """(4, 4) matrices become (7,) SE(3) storage; anything else goes to the kernel's own checks."""
+    arr = np.asarray(pose) if isinstance(pose, (np.ndarray, list, tuple)) else pose
+    if isinstance(arr, np.ndarray) and arr.shape == (4, 4):
+        from . import poses  # a function-level import keeps kernels free of the pose helpers at load
+
+        return poses.pose_from_matrix(arr[None])[0]
+    return pose
 
 
 def set_num_threads(n: int) -> None:

@@ -19,15 +19,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from . import checkpoint, kernels, poses
-from .diffusion import register as reverse_diffusion
+from .. import _threads
+from . import kernels, poses
+from .model import checkpoint
+from .model.diffusion import reverse_diffusion
 from .preprocess import check_cloud, degeneracy, diameter, frames_for, subsample, unoriented_normals
+from .units import check_units
 
 # A cloud flatter than this (smallest over largest principal spread) leaves a
 # rotation about its normal undetermined.
 DEGENERATE_RATIO = 0.02
-# Accept a scan up to this many times the model's size (partial views are smaller).
-MAX_SIZE_RATIO = 3.0
 # Candidate poses are compared by their fitness summed over these fractions of
 # the diameter: the wide one tells basins apart on noisy partial scans, the
 # tight ones break the ties that symmetric objects leave between basins.
@@ -46,6 +47,9 @@ class RegistrationResult:
     warnings: list = field(default_factory=list)
     seconds: float = 0.0
     network_transformation: np.ndarray | None = None  # before refinement
+    # Score margin to the second-best distinct pose (staged pipeline; None otherwise).
+    margin: float | None = None
+    stage_seconds: dict = field(default_factory=dict)  # seconds per stage
 
     def to_dict(self):
         return {
@@ -56,6 +60,8 @@ class RegistrationResult:
             "confident": self.confident,
             "warnings": self.warnings,
             "seconds": self.seconds,
+            "margin": self.margin,
+            "stage_seconds": self.stage_seconds,
         }
 
 
@@ -120,28 +126,53 @@ def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: 
                   diffusion: bool = True, noise: bool = False, starts: int = 24, refine_candidates: int = 2,
                   seed: int = 0,
                   inlier_distance: float | None = None,
-                  icp_iterations: int = 30) -> RegistrationResult:
+                  icp_iterations: int = 30,
+                  model_normals: np.ndarray | None = None, method: str = "diffusion", prepared=None,
+                  model_cache=None) -> RegistrationResult:
     """Pose of ``source`` (a scan, (N, 3)) in the frame of ``model`` ((M, 3)).
 
     inlier_distance defaults to 2% of the model's diameter. Clouds must share
-    units; a scan much larger than the model is refused as a unit mismatch.
+    units: a scan far larger or far smaller than the model is refused as a unit
+    mismatch, and one that is somewhat too small, larger than the model or denser
+    than it (swapped arguments) is flagged not confident (``units.check_units``).
     With ``starts`` > 1, one network call from each start rotation (one batch)
     screens the poses; after 10 ICP steps on the subsampled clouds, the
     ``refine_candidates`` that fit best (``selection_scores``) each get the reverse
     diffusion and the ICP refinement, and the best fit after refinement wins. ``starts=1`` is the
-    paper's inference: the reverse diffusion from the identity.
+    paper's inference: the reverse diffusion from the identity. ``model_normals`` (M, 3):
+    the model's normals for ICP when already known (``estimate_poses`` computes them once).
+
+    ``method="staged"`` runs the training-free stages instead (``staged.staged_registration``:
+    PPF hypotheses, coarse/fine ICP, verification), on ``prepared`` (a ``PreparedModel``) or
+    on the model prepared once and kept at ``model_cache`` (an .npz; created if absent).
+    Passing ``prepared`` or ``model_cache`` implies it.
     """
+    if method not in ("diffusion", "staged"):
+        raise ValueError(f"argument 'method' must be 'diffusion' or 'staged', got {method!r}")
+    if method == "staged" or prepared is not None or model_cache is not None:
+        _threads.apply()
+        # Units as for the network path; with only ``prepared`` there is no raw model to compare.
+        unit_warnings = [] if model is None else check_units(check_cloud(source, "source"),
+                                                             check_cloud(model, "model"))
+        from .prepared import load_or_prepare
+        from .staged import staged_registration
+        t_prep = time.perf_counter()
+        if prepared is None:
+            prepared = load_or_prepare(model, model_cache)
+        prep_seconds = time.perf_counter() - t_prep
+        result = staged_registration(source, prepared, seed=seed, inlier_distance=inlier_distance)
+        result.stage_seconds = {"model": prep_seconds, **result.stage_seconds}
+        result.seconds += prep_seconds
+        if unit_warnings:  # any doubt about units or roles forbids a confident verdict
+            result.warnings = list(result.warnings) + unit_warnings
+            result.confident = False
+        return result
     t0 = time.perf_counter()
+    _threads.apply()  # torch and the C++ pools: the user's count, or the cores free right now
     source = check_cloud(source, "source")
     model = check_cloud(model, "model")
-    warnings = []
-    size_src, size_model = diameter(source), diameter(model)
-    if size_model <= 0 or size_src <= 0:
-        raise ValueError("argument 'source'/'model': all points coincide; there is nothing to register")
-    if size_src > MAX_SIZE_RATIO * size_model or size_src < size_model / 1000:
-        raise ValueError(f"the scan's size ({size_src:.4g}) and the model's ({size_model:.4g}) differ by a factor "
-                         f"{max(size_src / size_model, size_model / size_src):.3g}: are they in the same units "
-                         "(for example mm against m)?")
+    warnings = check_units(source, model)  # ValueError for other units; warnings for swapped or tiny scans
+    size_model = diameter(model)
     for name, pts in (("source", source), ("model", model)):
         if degeneracy(pts) < DEGENERATE_RATIO:
             warnings.append(f"{name} is nearly planar or collinear: the rotation about its flat direction is "
@@ -176,7 +207,13 @@ def estimate_pose(source, model, *, checkpoint_path: str | None = None, refine: 
     H_d = reverse_diffusion(net, moved, moved_n, rep(tgt, 1), rep(ntgt, 1), diff_cfg,
                             diffusion=diffusion, noise=noise, seed=seed)
     H_n = poses.matrix_from_pose(poses.compose(H_d, H_start))
-    model_normals = unoriented_normals(model) if refine else None
+    if refine and model_normals is None:
+        model_normals = unoriented_normals(model)
+    elif refine:
+        model_normals = np.asarray(model_normals, dtype=np.float64)
+        if model_normals.shape != model.shape:
+            raise ValueError(f"argument 'model_normals' must have shape {model.shape} (one per model point), "
+                             f"got {model_normals.shape}")
     T_nets = [frames.to_user(M) for M in H_n]
     refined = []
     for T in T_nets:

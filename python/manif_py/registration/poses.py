@@ -8,17 +8,37 @@ homogeneous matrices as users read and write them.
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
-from .. import batch
+from .. import SE3, batch
+
+
+def nearest_rotation(R):
+    """The rotation matrices (B, 3, 3) closest in Frobenius norm to R (B, 3, 3), by SVD.
+
+    The network's rotations come from float32 Procrustes: orthonormal to about 1e-7,
+    not within the core's 1e-6 check every time, so they are projected first."""
+    U, _, Vt = np.linalg.svd(R)
+    d = np.sign(np.linalg.det(U @ Vt))
+    d[d == 0] = 1.0
+    return U @ (np.concatenate([np.ones((len(d), 2)), d[:, None]], axis=1)[:, :, None] * Vt)
 
 
 def pose_from_rt(R, t):
-    """(R (B,3,3), t (B,3)) -> SE3 coefficients (B, 7), float64."""
+    """(R (B,3,3), t (B,3)) -> SE3 coefficients (B, 7) = (t, q_xyzw), float64, by the core's
+    SE3.from_rt (no scipy)."""
     R = np.asarray(R, dtype=np.float64)
     t = np.asarray(t, dtype=np.float64)
-    q = Rotation.from_matrix(R).as_quat()  # (x, y, z, w), the core's order
-    return np.concatenate([t, q], axis=-1)
+    if R.ndim != 3 or R.shape[1:] != (3, 3):
+        raise ValueError(f"pose_from_rt: argument 'R' must have shape (B, 3, 3), got {R.shape}")
+    if t.shape != (len(R), 3):
+        raise ValueError(f"pose_from_rt: argument 't' must have shape ({len(R)}, 3), got {t.shape}")
+    if not (np.isfinite(R).all() and np.isfinite(t).all()):
+        raise ValueError("pose_from_rt: arguments 'R' and 't' must be finite")
+    R = nearest_rotation(R)
+    out = np.empty((len(R), 7))
+    for i in range(len(R)):  # B is a batch of hypotheses (tens): the per-call cost is a few us
+        out[i] = SE3.from_rt(R[i], t[i]).coeffs()
+    return out
 
 
 def pose_from_matrix(T):

@@ -150,14 +150,14 @@ class GroupOps:
         return self._run("lplus", (X, tau), ("X", "tau"), backend)
 
     def rminus(self, X, Y, *, backend=None):
-        """Y (-) X = Log(X^-1 Y), in the local frame of X: (..., rep), (..., rep) -> (..., dof).
+        """X (-) Y = Log(Y^-1 X), in the local frame of Y: (..., rep), (..., rep) -> (..., dof).
 
-        The argument order follows ``manif_py.batch.<G>.rminus(X, Y)``.
+        ``rplus(Y, rminus(X, Y)) == X``; the argument order follows ``manif_py.batch.<G>.rminus(X, Y)``.
         """
         return self._run("rminus", (X, Y), ("X", "Y"), backend)
 
     def lminus(self, X, Y, *, backend=None):
-        """Log(X Y^-1), in the global frame: (..., rep), (..., rep) -> (..., dof)."""
+        """Log(X Y^-1), in the global frame (``lplus(Y, lminus(X, Y)) == X``): (..., rep), (..., rep) -> (..., dof)."""
         return self._run("lminus", (X, Y), ("X", "Y"), backend)
 
     def interp(self, X, Y, t, *, backend=None):

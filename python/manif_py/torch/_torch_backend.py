@@ -288,9 +288,9 @@ class TorchGroup:
         return (Y, self._I(X), self._adj(self._inv(X)) @ self._jr(tau)) if jacobians else Y
 
     def rminus(self, X, Y, jacobians=False):
-        """Log(X^-1 Y) [, J_t_x = -Jl(t)^-1, J_t_y = Jr(t)^-1]."""
-        t = self._log(self._mul(self._inv(X), Y))
-        return (t, -self._jl_inv(t), self._jr_inv(t)) if jacobians else t
+        """X (-) Y = Log(Y^-1 X) [, J_t_x = Jr(t)^-1, J_t_y = -Jl(t)^-1]."""
+        t = self._log(self._mul(self._inv(Y), X))
+        return (t, self._jr_inv(t), -self._jl_inv(t)) if jacobians else t
 
     def lminus(self, X, Y, jacobians=False):
         """Log(X Y^-1) [, J_t_x = Jr(t)^-1 Adj(Y), J_t_y = -J_t_x]."""

@@ -69,7 +69,7 @@ struct FactorCommon {
   int loss_id = 0;  ///< 0: the solve-level loss; otherwise an entry of the graph's loss table
 };
 
-/// Prior on one variable: r = Log(X_prior^-1 X) = X_prior (-) X, shape (dof,).
+/// Prior on one variable: r = Log(X_prior^-1 X) = X (-) X_prior, shape (dof,).
 template <class G>
 struct PriorFactor : FactorCommon<G, LieTraits<G>::DoF, LieTraits<G>::DoF> {
   static constexpr int D = LieTraits<G>::DoF;
@@ -78,7 +78,7 @@ struct PriorFactor : FactorCommon<G, LieTraits<G>::DoF, LieTraits<G>::DoF> {
 
   Eigen::Matrix<double, D, 1> error(const Values& v, Eigen::Matrix<double, D, D>* J) const {
     const G x = v.get<G>(this->keys[0]);
-    return this->measured.rminus(x, nullptr, J).coeffs();
+    return x.rminus(this->measured, J, nullptr).coeffs();
   }
 };
 

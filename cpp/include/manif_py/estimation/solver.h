@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -44,7 +45,36 @@ struct SolverOptions {
   double pivot_tolerance = 1e-13;
   /// The robust loss of every factor that was added without one.
   Loss loss;
+  /// Called before every factorisation; throws to abandon the solve (a front end checks for
+  /// Ctrl-C here: the core knows no Python). Empty: never interrupted.
+  std::function<void()> check_interrupt;
 };
+
+/// Refuses options under which the iteration would not be meaningful or would not end:
+/// a NaN damping never exceeds lambda_max (the damping loop would spin for ever), a negative
+/// tolerance can never be met, a lambda_factor <= 1 never grows the damping.
+inline void validate(const SolverOptions& o) {
+  auto bad = [](const char* name, double v, const char* want) {
+    std::ostringstream s;
+    s << "solver option '" << name << "' must be " << want << ", got " << v;
+    throw std::invalid_argument(s.str());
+  };
+  if (o.max_iterations < 0) bad("max_iterations", o.max_iterations, ">= 0");
+  auto finite_nonneg = [&](const char* name, double v) {
+    if (!(std::isfinite(v) && v >= 0.0)) bad(name, v, "finite and >= 0");
+  };
+  finite_nonneg("relative_tolerance", o.relative_tolerance);
+  finite_nonneg("absolute_tolerance", o.absolute_tolerance);
+  finite_nonneg("gradient_tolerance", o.gradient_tolerance);
+  finite_nonneg("pivot_tolerance", o.pivot_tolerance);
+  finite_nonneg("min_model_fidelity", o.min_model_fidelity);
+  if (!(std::isfinite(o.lambda_min) && o.lambda_min > 0.0)) bad("lambda_min", o.lambda_min, "finite and > 0");
+  if (!(std::isfinite(o.lambda_max) && o.lambda_max >= o.lambda_min)) bad("lambda_max", o.lambda_max, "finite and >= lambda_min");
+  if (!(std::isfinite(o.lambda_factor) && o.lambda_factor > 1.0)) bad("lambda_factor", o.lambda_factor, "finite and > 1");
+  // A start above lambda_max would report "converged" without taking a single step.
+  if (!(std::isfinite(o.lambda_initial) && o.lambda_initial >= 0.0 && o.lambda_initial <= o.lambda_max))
+    bad("lambda_initial", o.lambda_initial, "finite, >= 0 and <= lambda_max");
+}
 
 struct IterationLog {
   int iteration;
@@ -82,7 +112,7 @@ inline SolveSummary solve(FactorGraph& graph, const SolverOptions& opt) {
   using Clock = std::chrono::steady_clock;
   const auto t_start = Clock::now();
   auto seconds = [](Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); };
-  if (opt.max_iterations < 0) throw std::invalid_argument("max_iterations must be >= 0");
+  validate(opt);
 
   SolveSummary sum;
   const std::vector<Loss> losses = graph.losses(opt.loss);
@@ -137,6 +167,7 @@ inline SolveSummary solve(FactorGraph& graph, const SolverOptions& opt) {
     CostSums trial;
     while (!accepted && !stop) {
       ++attempts;
+      if (opt.check_interrupt) opt.check_interrupt();
       double* val = eq.H.valuePtr();
       for (int j = 0; j < n; ++j)
         val[eq.diag_index(j)] = !lm ? diag[j]

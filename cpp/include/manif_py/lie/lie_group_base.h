@@ -101,15 +101,16 @@ class LieGroupBase {
     return t.Exp().compose(derived());
   }
 
-  /// t = Log(x^-1 y)  (y "minus" x, in the local frame of x).
+  /// t = x (-) y = Log(y^-1 x), in the local frame of y, so that y.rplus(t) == x
+  /// (the micro Lie theory paper's and manif's order).
   Tangent rminus(const Derived& y, Jacobian* J_t_x = nullptr, Jacobian* J_t_y = nullptr) const {
-    const Tangent t = derived().between(y).Log();
-    if (J_t_x) *J_t_x = -t.Jl_inv();
-    if (J_t_y) *J_t_y = t.Jr_inv();
+    const Tangent t = y.between(derived()).Log();
+    if (J_t_x) *J_t_x = t.Jr_inv();
+    if (J_t_y) *J_t_y = -t.Jl_inv();
     return t;
   }
 
-  /// t = Log(x y^-1)  (global frame).
+  /// t = Log(x y^-1), in the global frame, so that y.lplus(t) == x.
   Tangent lminus(const Derived& y, Jacobian* J_t_x = nullptr, Jacobian* J_t_y = nullptr) const {
     const Tangent t = derived().compose(y.inverse()).Log();
     if (J_t_x || J_t_y) {
@@ -152,19 +153,27 @@ class LieGroupBase {
   }
 
   bool isApprox(const Derived& y, Scalar tol) const {
-    return derived().rminus(y).coeffs().norm() <= tol;
+    return y.rminus(derived()).coeffs().norm() <= tol;
   }
 
+  struct NoInterrupt {
+    void operator()() const {}
+  };
+
   /// Bi-invariant (Frechet) mean by fixed-point iteration in the tangent space
-  /// at the current estimate. Returns the number of iterations used.
+  /// at the current estimate. Returns the number of iterations used. `check_interrupt()` runs
+  /// once per iteration and may throw to abandon a long average (a front end's Ctrl-C check).
+  template <class Interrupt = NoInterrupt>
   static int average(const std::vector<Derived>& xs, const std::vector<Scalar>& weights,
-                     Derived& mean, int max_iter = 50, Scalar tol = Scalar(1e-12)) {
+                     Derived& mean, int max_iter = 50, Scalar tol = Scalar(1e-12),
+                     const Interrupt& check_interrupt = Interrupt()) {
     mean = xs.front();
     Scalar wsum = Scalar(0);
     for (const Scalar w : weights) wsum += w;
     for (int it = 1; it <= max_iter; ++it) {
+      check_interrupt();
       TangentVec acc = TangentVec::Zero();
-      for (size_t i = 0; i < xs.size(); ++i) acc += weights[i] * mean.rminus(xs[i]).coeffs();
+      for (size_t i = 0; i < xs.size(); ++i) acc += weights[i] * xs[i].rminus(mean).coeffs();
       acc /= wsum;
       mean = mean.rplus(Tangent(acc));
       if (acc.norm() < tol) return it;

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import poses, settings, shapes
-from .neighbourhoods import knn_indices
-from .preprocess import frames_for, subsample, unoriented_normals
+from .. import poses
+from ..model.neighbourhoods import knn_indices
+from ..preprocess import frames_for, subsample, unoriented_normals
+from . import settings, shapes
 
 # Training mixes the settings the evaluation asks for.
 DEFAULT_MIX = (("partial", 0.5), ("single_view", 0.25), ("noisy", 0.25))

@@ -18,6 +18,7 @@ class PointCloud:
     colors   (N, 3) float64 in [0, 1], or None
     name     a free-form label (for generated objects: family and parameters)
     diameter the bounding-box diagonal of ``points`` (1.0 for generated objects)
+    dropped  how many points the file reader dropped as NaN/inf (drop_invalid=True)
     """
 
     points: np.ndarray
@@ -25,6 +26,7 @@ class PointCloud:
     colors: Optional[np.ndarray] = None
     name: str = ""
     diameter: float = 0.0
+    dropped: int = 0  # points a reader dropped for NaN/inf (drop_invalid=True)
 
     def __post_init__(self):
         self.points = as_points(self.points, "points")
@@ -76,3 +78,19 @@ def as_points(x, name: str, n: Optional[int] = None, min_points: int = 1) -> np.
     if not np.isfinite(arr).all():
         raise ValueError(f"'{name}' (shape {expected}) contains NaN or inf")
     return arr
+
+
+def check_mesh(vertices, faces, path="mesh"):
+    """Checked (vertices (V, 3) float64, faces (F, 3) int64 indexing them), or a ValueError /
+    TypeError naming the argument (``path`` names the file in the message)."""
+    v = as_points(vertices, "vertices")
+    f = np.asarray(faces)
+    if f.ndim != 2 or f.shape[1] != 3 or len(f) == 0:
+        raise ValueError(f"'faces' must have shape (F, 3) with F >= 1, got {f.shape} ({path})")
+    if not np.issubdtype(f.dtype, np.integer):
+        if not np.issubdtype(f.dtype, np.floating) or not np.all(f == np.round(f)):
+            raise TypeError(f"'faces' must be an integer array of shape (F, 3), got dtype {f.dtype} ({path})")
+    f = f.astype(np.int64)
+    if f.min() < 0 or f.max() >= len(v):
+        raise ValueError(f"'faces' (F, 3) index vertices out of range [0, {len(v)}) ({path})")
+    return v, f

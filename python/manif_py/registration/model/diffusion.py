@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from . import kernels, poses
+from .. import kernels, poses
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ class TrainingObjective(torch.nn.Module):
 
 
 @torch.no_grad()
-def register(net, src, nsrc, tgt, ntgt, cfg: DiffusionConfig, diffusion: bool = True, noise: bool = False,
+def reverse_diffusion(net, src, nsrc, tgt, ntgt, cfg: DiffusionConfig, diffusion: bool = True, noise: bool = False,
              seed: int = 0, init: np.ndarray | None = None):
     """Reverse diffusion from H = init (default I); returns H0_hat (B, 7) mapping src onto tgt.
 

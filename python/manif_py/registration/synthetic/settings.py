@@ -32,6 +32,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 import numpy as np
 
+from ...pointcloud.sampling import resample
 from .shapes import FAMILIES, TEST_FAMILIES, TEST_SEEDS, TRAIN_FAMILIES, TRAIN_SEEDS, make_object, split
 from .views import (
     add_noise,
@@ -39,7 +40,6 @@ from .views import (
     hidden_point_removal,
     random_transform,
     random_viewpoint,
-    resample,
 )
 
 SETTINGS = ("clean", "noisy", "partial", "single_view")

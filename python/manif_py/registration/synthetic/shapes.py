@@ -36,7 +36,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .pointcloud import PointCloud, as_rng
+from ...pointcloud.cloud import PointCloud, as_rng
 
 FAMILIES = ("primitive", "superquadric", "composite", "extrusion", "revolved", "mechanical")
 TRAIN_FAMILIES = ("primitive", "superquadric", "composite", "extrusion")

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import metrics
 from .baselines import BASELINES
-from .dataset import held_out_problem
+from ..synthetic.dataset import held_out_problem
 
 DEFAULT_SETTINGS = ("clean:45", "noisy:45", "partial:45", "clean:so3", "noisy:so3", "partial:so3", "single_view:so3")
 OURS = ("ours_one_shot", "ours_diffusion", "ours_full")
@@ -50,8 +50,8 @@ def parse_args(argv):
 def _method_runner(name, args):
     """A function (source, model, diameter, seed) -> 4x4 pose for the named method."""
     if name in OURS:
-        from . import checkpoint
-        from .pipeline import estimate_pose
+        from ..model import checkpoint
+        from ..pipeline import estimate_pose
 
         if name == "ours_one_shot":
             # Never the diffusion network run once: the baseline is the network trained one-shot.
@@ -105,7 +105,7 @@ def plot_recall(per_setting, path):
 def markdown(summary):
     cols = ["recall_rot_5deg", "recall_rot_10deg", "recall_rot_20deg", "recall_trans_1pct", "recall_trans_2pct",
             "recall_trans_5pct", "add_s_below_0.1", "median_rotation_error_deg", "median_translation_error",
-            "mean_chamfer", "median_ms"]
+            "mean_one_sided_chamfer", "median_ms"]
     heads = ["R@5°", "R@10°", "R@20°", "t@1%", "t@2%", "t@5%", "ADD-S<0.1", "med rot (°)", "med t (D)",
              "Chamfer (D)", "median ms"]
     lines = []

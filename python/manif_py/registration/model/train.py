@@ -2,7 +2,7 @@
 
     manif-py train-registration --out runs/diffusion --steps 3000 --seed 0
     manif-py train-registration --out runs/one_shot --steps 3000 --seed 0 --one-shot
-    torchrun --nproc_per_node 2 -m manif_py.registration.train --out runs/ddp ...
+    torchrun --nproc_per_node 2 -m manif_py.registration.model.train --out runs/ddp ...
 
 Every step draws fresh generated problems (nothing is downloaded). Sample
 indices are a function of (step, rank), and a sample's diffusion noise of
@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from . import checkpoint
-from .dataset import DataConfig, PairDataset, collate
+from ..synthetic.dataset import DataConfig, PairDataset, collate
 from .diffusion import DiffusionConfig, TrainingObjective, noised_inputs
 from .network import NetworkConfig, RegistrationNet
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels, poses
+from .. import kernels
 
 ROTATION_THRESHOLDS_DEG = (5.0, 10.0, 20.0)
 TRANSLATION_THRESHOLDS = (0.01, 0.02, 0.05)  # of D
@@ -30,16 +30,7 @@ def _moved(points, T):
     return points @ T[:3, :3].T + T[:3, 3]
 
 
-def add_s(model, T_est, T_gt, diameter) -> float:
-    """ADD-S / D: mean over model points of the distance to the closest model point
-    under the other pose (symmetric objects are not punished for their symmetry).
-    The model is carried into the scan's frame by both inverse poses."""
-    inv = np.linalg.inv
-    H = poses.pose_from_matrix(np.stack([inv(T_gt), inv(T_est)]))
-    return float(kernels.add_s(np.ascontiguousarray(model, dtype=np.float64), H[0], H[1], diameter)["relative"])
-
-
-def chamfer(source, model, T_est, diameter) -> float:
+def one_sided_chamfer(source, model, T_est, diameter) -> float:
     """One-sided Chamfer distance / D from the moved scan to the model (a partial
     scan covers only part of the model, so the other side would punish the crop)."""
     _, d2 = kernels.knn(np.ascontiguousarray(_moved(source, T_est)), np.ascontiguousarray(model), 1)
@@ -50,8 +41,11 @@ def evaluate_one(source, model, T_est, T_gt, diameter) -> dict:
     return {
         "rotation_error_deg": rotation_error_deg(T_est, T_gt),
         "translation_error": translation_error(T_est, T_gt, diameter),
-        "add_s": add_s(model, T_est, T_gt, diameter),
-        "chamfer": chamfer(source, model, T_est, diameter),
+        # ADD-S / D (kernels.add_s): the model carried into the scan's frame by both
+        # inverse poses; symmetric objects are not punished for their symmetry.
+        "add_s": kernels.add_s(np.ascontiguousarray(model, dtype=np.float64), np.linalg.inv(T_gt),
+                               np.linalg.inv(T_est), diameter)["relative"],
+        "one_sided_chamfer": one_sided_chamfer(source, model, T_est, diameter),
     }
 
 
@@ -70,6 +64,6 @@ def summarise(rows: list) -> dict:
     out["median_rotation_error_deg"] = float(np.median(rot))
     out["mean_rotation_error_deg"] = float(np.mean(rot))
     out["median_translation_error"] = float(np.median(tra))
-    out["mean_chamfer"] = float(np.mean([r["chamfer"] for r in rows]))
+    out["mean_one_sided_chamfer"] = float(np.mean([r["one_sided_chamfer"] for r in rows]))
     out["median_ms"] = float(1000 * np.median([r["seconds"] for r in rows]))
     return out

@@ -1,5 +1,5 @@
-"""Point-cloud and mesh files: readers for .ply, .pcd, .xyz/.xyzn/.txt, .obj, .off, .stl,
-area-weighted mesh sampling, and writers for our own outputs and tests.
+"""Point-cloud and mesh files: readers for .ply, .pcd, .xyz/.xyzn/.txt, .obj, .off, .stl
+(the writers are in writers.py, mesh sampling in sampling.py).
 
 Readers raise FileNotFoundError for a missing file and ValueError, naming the file, for
 an unknown extension, a truncated or corrupt file, a file without points and
@@ -24,7 +24,9 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .pointcloud import PointCloud, as_points, as_rng
+from .cloud import PointCloud
+from .lzf import LZFError, lzf_decompress
+from .sampling import resample, sample_mesh
 
 CLOUD_EXTENSIONS = (".ply", ".pcd", ".xyz", ".xyzn", ".txt", ".pts", ".obj", ".off", ".stl")
 MESH_EXTENSIONS = (".ply", ".obj", ".off", ".stl")
@@ -83,21 +85,7 @@ def _finish(path, points, normals=None, colors=None, drop_invalid=False, name=No
         raise ValueError(f"{path}: contains no points")
     if colors is not None:
         colors = np.clip(np.nan_to_num(colors), 0.0, 1.0)
-    return PointCloud(points, normals, colors, name or os.path.basename(str(path)))
-
-
-def _check_mesh(vertices, faces, path="mesh"):
-    v = as_points(vertices, "vertices")
-    f = np.asarray(faces)
-    if f.ndim != 2 or f.shape[1] != 3 or len(f) == 0:
-        raise ValueError(f"'faces' must have shape (F, 3) with F >= 1, got {f.shape} ({path})")
-    if not np.issubdtype(f.dtype, np.integer):
-        if not np.issubdtype(f.dtype, np.floating) or not np.all(f == np.round(f)):
-            raise TypeError(f"'faces' must be an integer array of shape (F, 3), got dtype {f.dtype} ({path})")
-    f = f.astype(np.int64)
-    if f.min() < 0 or f.max() >= len(v):
-        raise ValueError(f"'faces' (F, 3) index vertices out of range [0, {len(v)}) ({path})")
-    return v, f
+    return PointCloud(points, normals, colors, name or os.path.basename(str(path)), dropped=int((~valid).sum()))
 
 
 def _fan(polygons):
@@ -142,126 +130,10 @@ def _read_ply(path):
     return pts, normals, colors, faces
 
 
-def write_ply(path, points, normals=None, colors=None, faces=None, binary: bool = True, byte_order: str = "<", dtype=np.float64):
-    """Write points (N, 3) with optional normals (N, 3), colours (N, 3) in [0, 1] (stored
-    as uint8) and triangle faces (F, 3) to a PLY file: binary (byte_order '<' or '>')
-    or ascii (binary=False).  Coordinates are stored as `dtype` (float64 or float32)."""
-    from plyfile import PlyData, PlyElement
-
-    pts = as_points(points, "points")
-    if byte_order not in ("<", ">"):
-        raise ValueError(f"'byte_order' must be '<' or '>', got {byte_order!r}")
-    ft = np.dtype(dtype).str[1:]
-    if ft not in ("f8", "f4"):
-        raise ValueError(f"'dtype' must be float64 or float32, got {dtype!r}")
-    fields = [("x", ft), ("y", ft), ("z", ft)]
-    if normals is not None:
-        normals = as_points(normals, "normals", n=len(pts))
-        fields += [("nx", ft), ("ny", ft), ("nz", ft)]
-    if colors is not None:
-        colors = as_points(colors, "colors", n=len(pts))
-        fields += [("red", "u1"), ("green", "u1"), ("blue", "u1")]
-    vert = np.empty(len(pts), dtype=fields)
-    for i, k in enumerate("xyz"):
-        vert[k] = pts[:, i]
-    if normals is not None:
-        for i, k in enumerate(("nx", "ny", "nz")):
-            vert[k] = normals[:, i]
-    if colors is not None:
-        c8 = np.clip(np.round(colors * 255.0), 0, 255).astype(np.uint8)
-        for i, k in enumerate(("red", "green", "blue")):
-            vert[k] = c8[:, i]
-    elements = [PlyElement.describe(vert, "vertex")]
-    if faces is not None:
-        _, f = _check_mesh(pts, faces)
-        fe = np.empty(len(f), dtype=[("vertex_indices", "i4", (3,))])
-        fe["vertex_indices"] = f
-        elements.append(PlyElement.describe(fe, "face"))
-    PlyData(elements, text=not binary, byte_order=byte_order if binary else "=").write(str(path))
-
-
 # -------------------------------------------------------------------------------- PCD
 
 _PCD_TYPES = {("F", 4): "f4", ("F", 8): "f8", ("U", 1): "u1", ("U", 2): "u2", ("U", 4): "u4", ("U", 8): "u8",
               ("I", 1): "i1", ("I", 2): "i2", ("I", 4): "i4", ("I", 8): "i8"}
-
-
-def lzf_decompress(src: bytes, out_len: int) -> bytes:
-    """Decode an LZF stream (liblzf format, as PCL's binary_compressed uses)."""
-    out = bytearray(out_len)
-    ip, op, n = 0, 0, len(src)
-    while ip < n:
-        ctrl = src[ip]
-        ip += 1
-        if ctrl < 32:  # literal run of ctrl + 1 bytes
-            length = ctrl + 1
-            if ip + length > n or op + length > out_len:
-                raise _Corrupt("LZF literal run past the end of the data")
-            out[op : op + length] = src[ip : ip + length]
-            ip += length
-            op += length
-            continue
-        length = ctrl >> 5
-        if length == 7:
-            if ip >= n:
-                raise _Corrupt("LZF stream ends inside a back-reference")
-            length += src[ip]
-            ip += 1
-        if ip >= n:
-            raise _Corrupt("LZF stream ends inside a back-reference")
-        ref = op - ((ctrl & 0x1F) << 8) - 1 - src[ip]
-        ip += 1
-        length += 2
-        if ref < 0 or op + length > out_len:
-            raise _Corrupt("LZF back-reference out of range")
-        if ref + length <= op:
-            out[op : op + length] = out[ref : ref + length]
-        else:  # overlapping copy repeats the pattern, byte by byte
-            for k in range(length):
-                out[op + k] = out[ref + k]
-        op += length
-    if op != out_len:
-        raise _Corrupt(f"LZF data decodes to {op} bytes, header says {out_len}")
-    return bytes(out)
-
-
-def lzf_compress(data: bytes) -> bytes:
-    """Greedy LZF encoder (3-byte hash, 8 KiB window): plain Python, for writing small
-    binary_compressed PCD files in tests and tools."""
-    out, lit = bytearray(), bytearray()
-    table = {}
-    i, n = 0, len(data)
-
-    def flush():
-        for k in range(0, len(lit), 32):
-            chunk = lit[k : k + 32]
-            out.append(len(chunk) - 1)
-            out.extend(chunk)
-        lit.clear()
-
-    while i < n:
-        if i + 2 < n:
-            key = data[i : i + 3]
-            ref = table.get(key)
-            table[key] = i
-            if ref is not None and i - ref - 1 < 8192:
-                length, max_len = 3, min(264, n - i)
-                while length < max_len and data[ref + length] == data[i + length]:
-                    length += 1
-                flush()
-                off, code = i - ref - 1, length - 2
-                if code < 7:
-                    out.append((code << 5) | (off >> 8))
-                else:
-                    out.append((7 << 5) | (off >> 8))
-                    out.append(code - 7)
-                out.append(off & 0xFF)
-                i += length
-                continue
-        lit.append(data[i])
-        i += 1
-    flush()
-    return bytes(out)
 
 
 def _read_pcd(data: bytes):
@@ -349,49 +221,6 @@ def _read_pcd(data: bytes):
     return pts, normals, colors
 
 
-def write_pcd(path, points, normals=None, colors=None, data: str = "binary", dtype=np.float64):
-    """Write a PCD v0.7 file: points (N, 3), optional normals (N, 3) and colours (N, 3)
-    in [0, 1] (packed 'rgb' U4); data 'ascii', 'binary' or 'binary_compressed' (LZF)."""
-    pts = as_points(points, "points")
-    if data not in ("ascii", "binary", "binary_compressed"):
-        raise ValueError(f"'data' must be 'ascii', 'binary' or 'binary_compressed', got {data!r}")
-    ft = np.dtype(dtype)
-    if ft not in (np.dtype(np.float64), np.dtype(np.float32)):
-        raise ValueError(f"'dtype' must be float64 or float32, got {dtype!r}")
-    names, arrays = ["x", "y", "z"], [pts[:, 0], pts[:, 1], pts[:, 2]]
-    if normals is not None:
-        nrm = as_points(normals, "normals", n=len(pts))
-        names += ["normal_x", "normal_y", "normal_z"]
-        arrays += [nrm[:, 0], nrm[:, 1], nrm[:, 2]]
-    arrays = [a.astype(ft) for a in arrays]
-    if colors is not None:
-        c8 = np.clip(np.round(as_points(colors, "colors", n=len(pts)) * 255.0), 0, 255).astype(np.uint32)
-        names.append("rgb")
-        arrays.append((c8[:, 0] << 16) | (c8[:, 1] << 8) | c8[:, 2])
-    sizes = [a.dtype.itemsize for a in arrays]
-    types = ["U" if a.dtype == np.uint32 else "F" for a in arrays]
-    head = (
-        "# .PCD v0.7 - Point Cloud Data file format\nVERSION 0.7\n"
-        f"FIELDS {' '.join(names)}\nSIZE {' '.join(map(str, sizes))}\nTYPE {' '.join(types)}\n"
-        f"COUNT {' '.join('1' for _ in names)}\nWIDTH {len(pts)}\nHEIGHT 1\nVIEWPOINT 0 0 0 1 0 0 0\n"
-        f"POINTS {len(pts)}\nDATA {data}\n"
-    )
-    with open(path, "wb") as fh:
-        fh.write(head.encode("ascii"))
-        if data == "ascii":
-            lines = [" ".join(repr(float(v)) if t == "F" else str(int(v)) for v, t in zip(row, types)) for row in zip(*arrays)]
-            fh.write(("\n".join(lines) + "\n").encode("ascii"))
-        elif data == "binary":
-            rec = np.empty(len(pts), dtype=[(n, a.dtype.newbyteorder("<")) for n, a in zip(names, arrays)])
-            for n, a in zip(names, arrays):
-                rec[n] = a
-            fh.write(rec.tobytes())
-        else:
-            raw = b"".join(a.astype(a.dtype.newbyteorder("<")).tobytes() for a in arrays)
-            comp = lzf_compress(raw)
-            fh.write(struct.pack("<II", len(comp), len(raw)) + comp)
-
-
 # ------------------------------------------------------------------------ text clouds
 
 
@@ -429,13 +258,6 @@ def _read_text_cloud(data: bytes, ext: str):
     if colors is not None and np.nanmax(colors) > 1.0:
         colors = colors / 255.0
     return pts, normals, colors
-
-
-def write_xyz(path, points, normals=None, delimiter: str = " "):
-    """Write 'x y z [nx ny nz]' rows (17 significant digits) to a text file."""
-    pts = as_points(points, "points")
-    table = pts if normals is None else np.hstack([pts, as_points(normals, "normals", n=len(pts))])
-    np.savetxt(path, table, fmt="%.17g", delimiter=delimiter)
 
 
 # -------------------------------------------------------------------------------- OBJ
@@ -497,21 +319,6 @@ def _read_obj(data: bytes):
     return pts, normals, cols, (_fan(polys) if polys else None)
 
 
-def write_obj(path, vertices, faces=None, normals=None):
-    """Write vertices (V, 3), optional per-vertex normals (V, 3) and triangles (F, 3)
-    (written 'f a//a b//b c//c' when normals are given)."""
-    v = as_points(vertices, "vertices")
-    lines = [f"v {x!r} {y!r} {z!r}" for x, y, z in v.tolist()]
-    if normals is not None:
-        lines += [f"vn {x!r} {y!r} {z!r}" for x, y, z in as_points(normals, "normals", n=len(v)).tolist()]
-    if faces is not None:
-        _, f = _check_mesh(v, faces)
-        fmt = "f {0}//{0} {1}//{1} {2}//{2}" if normals is not None else "f {0} {1} {2}"
-        lines += [fmt.format(a + 1, b + 1, c + 1) for a, b, c in f.tolist()]
-    with open(path, "w") as fh:
-        fh.write("\n".join(lines) + "\n")
-
-
 # -------------------------------------------------------------------------------- OFF
 
 
@@ -554,16 +361,6 @@ def _read_off(data: bytes):
     return pts, normals, None, faces
 
 
-def write_off(path, vertices, faces):
-    """Write vertices (V, 3) and triangles (F, 3) as OFF."""
-    v, f = _check_mesh(vertices, faces)
-    lines = ["OFF", f"{len(v)} {len(f)} 0"]
-    lines += [f"{x!r} {y!r} {z!r}" for x, y, z in v.tolist()]
-    lines += [f"3 {a} {b} {c}" for a, b, c in f.tolist()]
-    with open(path, "w") as fh:
-        fh.write("\n".join(lines) + "\n")
-
-
 # -------------------------------------------------------------------------------- STL
 
 _STL_RECORD = np.dtype([("normal", "<f4", (3,)), ("v", "<f4", (3, 3)), ("attr", "<u2")])
@@ -597,28 +394,6 @@ def _stl_mesh(tris):
     return verts, inverse.reshape(-1, 3).astype(np.int64)
 
 
-def write_stl(path, vertices, faces, binary: bool = True):
-    """Write triangles (F, 3) over vertices (V, 3) as STL (binary float32, or ascii)."""
-    v, f = _check_mesh(vertices, faces)
-    tri = v[f]
-    n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
-    if binary:
-        rec = np.zeros(len(f), dtype=_STL_RECORD)
-        rec["normal"], rec["v"] = n, tri
-        with open(path, "wb") as fh:
-            fh.write(b"manif_py binary STL".ljust(80, b" ") + struct.pack("<I", len(f)) + rec.tobytes())
-        return
-    out = ["solid manif_py"]
-    for nn, t in zip(n.tolist(), tri.tolist()):
-        out.append(f"  facet normal {nn[0]!r} {nn[1]!r} {nn[2]!r}\n    outer loop")
-        out += [f"      vertex {x!r} {y!r} {z!r}" for x, y, z in t]
-        out.append("    endloop\n  endfacet")
-    out.append("endsolid manif_py")
-    with open(path, "w") as fh:
-        fh.write("\n".join(out) + "\n")
-
-
 # ------------------------------------------------------------------------- public API
 
 
@@ -639,7 +414,7 @@ def _parse(path):
             return _read_off(data)
         verts, faces = _stl_mesh(_read_stl(data))
         return verts, None, None, faces
-    except _Corrupt as exc:
+    except (_Corrupt, LZFError) as exc:
         raise ValueError(f"{path}: {exc}") from None
     except (ValueError, IndexError, struct.error, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: corrupt {ext} file ({type(exc).__name__}: {exc})") from None
@@ -669,27 +444,6 @@ def read_mesh(path) -> Tuple[np.ndarray, np.ndarray]:
     return pts, faces
 
 
-def sample_mesh(vertices, faces, n: int, seed=0) -> PointCloud:
-    """n area-uniform samples of a triangle mesh: vertices (V, 3), faces (F, 3) ->
-    PointCloud with points (n, 3) and the unit face normals (n, 3) (counter-clockwise
-    faces give outward normals).  Zero-area faces are never drawn."""
-    v, f = _check_mesh(vertices, faces)
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"'n' must be an int >= 1, got {n!r}")
-    rng = as_rng(seed)
-    a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
-    cross = np.cross(b - a, c - a)
-    area2 = np.linalg.norm(cross, axis=1)
-    if not area2.max() > 0.0:
-        raise ValueError("'faces' (F, 3) are all degenerate (zero total area): nothing to sample")
-    cum = np.cumsum(area2)
-    k = np.minimum(np.searchsorted(cum, rng.random(n) * cum[-1], side="right"), len(f) - 1)
-    r1, r2 = np.sqrt(rng.random(n)), rng.random(n)
-    pts = (1.0 - r1)[:, None] * a[k] + (r1 * (1.0 - r2))[:, None] * b[k] + (r1 * r2)[:, None] * c[k]
-    normals = cross[k] / area2[k][:, None]
-    return PointCloud(pts, normals, None, "mesh samples")
-
-
 def load_point_cloud(path, n_points: Optional[int] = None, seed=0, drop_invalid: bool = False,
                      mesh_points: int = 2048) -> PointCloud:
     """A cloud from any supported file: meshes (files with faces) are sampled with
@@ -704,8 +458,6 @@ def load_point_cloud(path, n_points: Optional[int] = None, seed=0, drop_invalid:
     cloud = _finish(path, pts, normals, colors, drop_invalid)
     if n_points is None:
         return cloud
-    from .views import resample
-
     idx = resample(cloud.points, int(n_points), seed)
     pick = lambda x: None if x is None else x[idx]  # noqa: E731
     return PointCloud(cloud.points[idx], pick(cloud.normals), pick(cloud.colors), cloud.name)

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.spatial import ConvexHull
 from scipy.spatial import QhullError
 
-from .pointcloud import as_points, as_rng
+from ...pointcloud.cloud import as_points, as_rng
 
 ROTATION_MODES = ("euler", "euler_symmetric", "axis_angle")
 
@@ -107,21 +107,6 @@ def add_outliers(points, rng, fraction: float, box_scale: float = 1.0) -> np.nda
     centre, half = 0.5 * (lo + hi), 0.5 * (hi - lo) * box_scale
     out = centre + (rng.random((m, 3)) * 2.0 - 1.0) * half
     return np.concatenate([pts, out])
-
-
-def resample(points, n: int, rng) -> np.ndarray:
-    """Indices (n,) int64 of n points drawn from points (N, 3): without replacement when
-    n <= N (a random subset in random order), else all N points once plus n - N drawn
-    with replacement (then shuffled)."""
-    pts = as_points(points, "points")
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"'n' must be an int >= 1, got {n!r}")
-    rng = as_rng(rng)
-    N = len(pts)
-    if n <= N:
-        return rng.permutation(N)[:n].astype(np.int64)
-    idx = np.concatenate([np.arange(N), rng.integers(0, N, n - N)])
-    return rng.permutation(idx).astype(np.int64)
 
 
 def euler_rotation(angles_rad) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import Tuple
 import numpy as np
 import torch
 
-from . import kernels as _K
+from .. import kernels as _K
 
 __all__ = ["weighted_procrustes", "WeightedProcrustes"]
 

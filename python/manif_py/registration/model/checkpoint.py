@@ -21,7 +21,7 @@ FORMAT_VERSION = 1
 
 
 def _shipped(name: str) -> str:
-    return str(resources.files("manif_py.registration").joinpath("data", name))
+    return str(resources.files("manif_py.registration.model").joinpath("data", name))
 
 
 def default_checkpoint_path() -> str:

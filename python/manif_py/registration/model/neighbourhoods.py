@@ -19,7 +19,7 @@ def knn_indices(points: torch.Tensor, k: int) -> torch.Tensor:
         raise ValueError(f"knn_indices: a cloud needs at least k + 1 = {k + 1} points, got {n}")
     pts = points.detach()
     if pts.device.type == "cpu":
-        from . import kernels
+        from .. import kernels
 
         idx, _ = kernels.knn_batch(pts.numpy(), pts.numpy(), k + 1)
         idx = torch.from_numpy(idx)
