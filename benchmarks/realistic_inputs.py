@@ -72,8 +72,13 @@ def _seed(*parts) -> int:
 def read_mesh(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(vertices, faces) of a mesh file, with manif_py's reader, else Open3D's."""
     try:
-        from manif_py.registration.io import read_mesh as manif_read_mesh
-    except ImportError:  # the registration package is being regrouped; Open3D reads these formats too
+        from manif_py.pointcloud.readers import read_mesh as manif_read_mesh
+    except ImportError:  # before point-cloud IO had its own package; Open3D reads these formats too
+        try:
+            from manif_py.registration.io import read_mesh as manif_read_mesh
+        except ImportError:
+            manif_read_mesh = None
+    if manif_read_mesh is None:
         import open3d as o3d
 
         mesh = o3d.io.read_triangle_mesh(str(path))
