@@ -245,7 +245,7 @@ PYBIND11_MODULE(_estimation, m) {
 
   py::class_<est::FactorGraph> c(m, "Graph", "Low-level factor graph (see manif_py.estimation.FactorGraph).");
   c.def(py::init<>());
-  construct_in_new(c);  // a Graph from __new__ alone would be uninitialised memory
+  manif_py::py_bind::construct_in_new(c);  // a Graph from __new__ alone would be uninitialised memory
   c.def("copy", [](const est::FactorGraph& g) { return est::FactorGraph(g); });
   c.def_property_readonly("num_variables", [](const est::FactorGraph& g) { return g.values().size(); });
   c.def_property_readonly("num_factors", [](const est::FactorGraph& g) { return g.num_factors(); });
