@@ -22,8 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels
-from .preprocess import check_cloud, diameter
+from .preprocess import check_cloud, diameter, unoriented_normals
 
 FORMAT_VERSION = 1
 # Voxel sizes of the pyramid as fractions of the diameter: the global stage works
@@ -52,8 +51,7 @@ def voxel_downsample(points: np.ndarray, voxel: float) -> np.ndarray:
 
 def normals_of(points: np.ndarray) -> np.ndarray:
     """PCA normals facing away from the centroid (the same rule for scan and model)."""
-    k = min(16, len(points))
-    return kernels.estimate_normals(np.ascontiguousarray(points), k=k)
+    return unoriented_normals(points, k=min(16, len(points)))
 
 
 @dataclass
