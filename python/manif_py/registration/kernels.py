@@ -252,11 +252,13 @@ def _as_storage(pose):
 
 
 def set_num_threads(n: int) -> None:
-    """Threads for these kernels alone (0 = all cores); ``manif_py.set_num_threads``
-    sets every compiled module at once."""
-    _C.set_num_threads(int(n))
+    """Threads of the package's C++ kernels (0 = all cores): one setting, shared by every
+    compiled module. ``manif_py.set_num_threads`` sets it and torch's threads too."""
+    from .. import _core
+
+    _core.set_num_threads(int(n))
 
 
 def get_num_threads() -> int:
-    """Threads the kernels of this module use."""
+    """Threads the C++ kernels use."""
     return _C.get_num_threads()
