@@ -200,3 +200,78 @@ def test_equivariant_checkpoint_without_format_is_refused(tmp_path):
     torch.save(_equivariant_state(), path)
     with pytest.raises(ValueError, match="not a manif_py train-equivariant checkpoint"):
         eq_checkpoint.read(str(path), make_model)
+
+
+# ---- pose-graph ids and files ------------------------------------------------------------
+
+import manif_py as mp  # noqa: E402
+from manif_py import estimation as est  # noqa: E402
+from manif_py.estimation.sim3_g2o import read_sim3_g2o  # noqa: E402
+
+GTSAM_KEYS = (8646911284551352320, 8646911284551352321)  # Symbol('x', 0) and Symbol('x', 1)
+_INFO3 = "1 0 0 1 0 1"
+
+
+def _write_text(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_64bit_ids_stay_exact_and_distinct(tmp_path):
+    a, b = GTSAM_KEYS
+    text = f"VERTEX_SE2 {a} 0 0 0\nVERTEX_SE2 {b} 1 0 0\nEDGE_SE2 {a} {b} 1 0 0 {_INFO3}\nFIX {a}\n"
+    data = est.read_graph(_write_text(tmp_path, "keys.g2o", text))
+    assert data.pose_ids.tolist() == [a, b]
+    assert data.edges.tolist() == [[a, b]] and data.fixed_ids.tolist() == [a]
+    assert data.pose_keys([b]).tolist() == [1]
+    out = tmp_path / "again.g2o"
+    est.write_g2o(out, data)
+    assert est.read_graph(out).pose_ids.tolist() == [a, b]
+    # 2^53 + 1 is the first integer a double cannot hold
+    big = 2 ** 53 + 1
+    chain = est.read_graph(_write_text(tmp_path, "chain.g2o", f"EDGE_SE2 {big} {big + 2} 1 0 0 {_INFO3}\n"))
+    assert chain.pose_ids.tolist() == [big, big + 2]
+
+
+@pytest.mark.parametrize("token", [str(2 ** 63), str(2 ** 64 + 5), "-1", "1.5", "1e3", "0x10", "1_000", "٣"])
+def test_ids_that_do_not_fit_are_refused_naming_the_line(tmp_path, token):
+    text = f"VERTEX_SE2 0 0 0 0\nVERTEX_SE2 {token} 1 0 0\n"
+    with pytest.raises(ValueError, match=r"ids\.g2o:2: VERTEX_SE2: (ids must be non-negative integers|id .* too large)"):
+        est.read_graph(_write_text(tmp_path, "ids.g2o", text))
+
+
+def test_largest_id_is_read(tmp_path):
+    top = 2 ** 63 - 1
+    data = est.read_graph(_write_text(tmp_path, "top.g2o", f"VERTEX_SE2 {top} 0 0 0\nVERTEX_SE2 0 1 0 0\n"
+                                                         f"EDGE_SE2 {top} 0 1 0 0 {_INFO3}\n"))
+    assert data.pose_ids.tolist() == [top, 0]
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n# and another\n", "FIX 0\n"])
+def test_empty_or_comment_only_graph_names_the_file(tmp_path, text):
+    path = _write_text(tmp_path, "empty.g2o", text)
+    with pytest.raises((ValueError, KeyError), match=r"empty\.g2o"):
+        est.read_graph(path)
+
+
+@pytest.mark.parametrize("blob", [bytes(range(256)) * 4, b"VERTEX_SE2 0 0 0 0\n\x00\x01\x02", b"\xff\xfe\x00V",
+                                  b"VERTEX_SE2 0 0 0 0\nVERTEX_SE2 1 \xe9 0 0\n"])
+def test_binary_graph_files_name_the_file(tmp_path, blob):
+    path = tmp_path / "blob.g2o"
+    path.write_bytes(blob)
+    with pytest.raises(ValueError, match=r"blob\.g2o"):
+        est.read_graph(path)
+    with pytest.raises(ValueError, match=r"blob\.g2o"):
+        read_sim3_g2o(path)
+
+
+def test_sim3_g2o_ids_are_exact(tmp_path):
+    a, b = GTSAM_KEYS
+    info = " ".join("1" if i == j else "0" for i in range(7) for j in range(i, 7))
+    text = (f"VERTEX_SIM3:QUAT {a} 0 0 0 0 0 0 1 1\nVERTEX_SIM3:QUAT {b} 1 0 0 0 0 0 1 1\n"
+            f"EDGE_SIM3:QUAT {a} {b} 1 0 0 0 0 0 1 1 {info}\n")
+    graph, ids = read_sim3_g2o(_write_text(tmp_path, "sim3.g2o", text))
+    assert ids.tolist() == [a, b] and graph.num_variables == 2
+    with pytest.raises(ValueError, match=r"sim3\.g2o:1: id .* too large"):
+        read_sim3_g2o(_write_text(tmp_path, "sim3.g2o", text.replace(str(a), str(2 ** 64))))
