@@ -275,3 +275,100 @@ def test_sim3_g2o_ids_are_exact(tmp_path):
     assert ids.tolist() == [a, b] and graph.num_variables == 2
     with pytest.raises(ValueError, match=r"sim3\.g2o:1: id .* too large"):
         read_sim3_g2o(_write_text(tmp_path, "sim3.g2o", text.replace(str(a), str(2 ** 64))))
+
+
+# ---- point-cloud files: declared sizes are checked before allocating -------------------------
+
+import struct  # noqa: E402
+import tracemalloc  # noqa: E402
+
+from manif_py.pointcloud import readers as pc_readers  # noqa: E402
+from manif_py.pointcloud.lzf import LZFError, lzf_compress, lzf_decompress  # noqa: E402
+
+_PCD_HEAD = "VERSION .7\nFIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nCOUNT 1 1 1\nWIDTH {n}\nHEIGHT 1\nPOINTS {n}\nDATA {mode}\n"
+
+
+def _peak_bytes(fn):
+    """(exception raised by fn, peak bytes traced while it ran)."""
+    tracemalloc.start()
+    try:
+        fn()
+    except ValueError as exc:
+        caught = exc
+    else:
+        caught = None
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return caught, peak
+
+
+def test_compressed_pcd_claiming_4gb_fails_without_allocating(tmp_path):
+    n = 4 * 2 ** 30 // 12 - 1  # points whose data would take ~4 GiB
+    head = _PCD_HEAD.format(n=n, mode="binary_compressed").encode()
+    blob = head + struct.pack("<II", 8, n * 12) + b"\x07" + b"\x00" * 8
+    path = tmp_path / "liar.pcd"
+    path.write_bytes(blob)
+    caught, peak = _peak_bytes(lambda: pc_readers.read_point_cloud(path))
+    assert caught is not None and "liar.pcd" in str(caught)
+    assert "at least" in str(caught)
+    assert peak < 1_000_000, f"allocated {peak} bytes"
+    # the size word alone (header honest about the points) is also refused before decoding
+    blob = _PCD_HEAD.format(n=2, mode="binary_compressed").encode() + struct.pack("<II", 8, 2 ** 32 - 1) + b"\x00" * 8
+    path.write_bytes(blob)
+    caught, peak = _peak_bytes(lambda: pc_readers.read_point_cloud(path))
+    assert caught is not None and "liar.pcd" in str(caught) and peak < 1_000_000
+
+
+def test_lzf_refuses_an_impossible_size_before_allocating():
+    caught, peak = _peak_bytes(lambda: lzf_decompress(b"\x00a", 2 ** 32))
+    assert isinstance(caught, LZFError) and "at most 176" in str(caught)
+    assert peak < 1_000_000
+    data = bytes(range(40)) * 50 + b"\x00" * 5000  # compressible and incompressible parts
+    assert lzf_decompress(lzf_compress(data), len(data)) == data
+    assert lzf_decompress(lzf_compress(b"\x00" * 100_000), 100_000) == b"\x00" * 100_000
+
+
+@pytest.mark.parametrize("mode", ["binary", "ascii"])
+def test_pcd_point_count_beyond_the_file_is_refused(tmp_path, mode):
+    path = tmp_path / "many.pcd"
+    path.write_bytes(_PCD_HEAD.format(n=10 ** 12, mode=mode).encode() + b"1 2 3\n")
+    caught, peak = _peak_bytes(lambda: pc_readers.read_point_cloud(path))
+    assert caught is not None and "many.pcd" in str(caught) and "need at least" in str(caught)
+    assert peak < 1_000_000
+    path.write_bytes(_PCD_HEAD.format(n=-3, mode=mode).encode() + b"1 2 3\n")
+    with pytest.raises(ValueError, match=r"many\.pcd: .*sizes must be positive"):
+        pc_readers.read_point_cloud(path)
+
+
+@pytest.mark.parametrize("fmt", ["ascii 1.0", "binary_little_endian 1.0", "binary_big_endian 1.0"])
+def test_ply_element_count_beyond_the_file_is_refused(tmp_path, fmt):
+    path = tmp_path / "many.ply"
+    head = (f"ply\nformat {fmt}\nelement vertex 4000000000\nproperty float x\nproperty float y\n"
+            "property float z\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n")
+    path.write_bytes(head.encode() + b"\x00" * 40)
+    caught, peak = _peak_bytes(lambda: pc_readers.read_point_cloud(path))
+    assert caught is not None and "many.ply" in str(caught) and "4000000000 'vertex'" in str(caught)
+    assert peak < 1_000_000
+    path.write_bytes(head.replace("4000000000", "-1").encode() + b"\x00" * 40)
+    with pytest.raises(ValueError, match=r"many\.ply: .*negative count"):
+        pc_readers.read_point_cloud(path)
+
+
+def test_honest_ply_files_still_read(tmp_path):
+    pts = np.random.default_rng(1).normal(size=(5, 3))
+    path = tmp_path / "ok.ply"
+    body = "".join(f"{x} {y} {z}\n" for x, y, z in pts)
+    path.write_text(f"ply\nformat ascii 1.0\nelement vertex 5\nproperty double x\nproperty double y\n"
+                    f"property double z\nend_header\n{body}".rstrip("\n"))  # no final newline
+    np.testing.assert_allclose(pc_readers.read_point_cloud(path).points, pts)
+    bin_path = tmp_path / "ok_bin.ply"
+    bin_path.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 5\nproperty double x\n"
+                         b"property double y\nproperty double z\nend_header\n" + pts.astype("<f8").tobytes())
+    np.testing.assert_allclose(pc_readers.read_point_cloud(bin_path).points, pts)
+
+
+def test_off_with_negative_counts_is_refused(tmp_path):
+    path = tmp_path / "neg.off"
+    path.write_text("OFF\n-1 -1 0\n0 0 0\n")
+    with pytest.raises(ValueError, match=r"neg\.off: .*counts must be >= 0"):
+        pc_readers.read_point_cloud(path)
