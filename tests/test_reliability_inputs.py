@@ -372,3 +372,78 @@ def test_off_with_negative_counts_is_refused(tmp_path):
     path.write_text("OFF\n-1 -1 0\n0 0 0\n")
     with pytest.raises(ValueError, match=r"neg\.off: .*counts must be >= 0"):
         pc_readers.read_point_cloud(path)
+
+
+# ---- integer arguments refuse floats; torch functions refuse non-float tensors ------------------
+
+from manif_py import decomp_torch  # noqa: E402
+from manif_py import torch as mpt  # noqa: E402
+from manif_py._integers import as_int  # noqa: E402
+from manif_py.registration import kernels  # noqa: E402
+
+
+@pytest.mark.parametrize("value", [2.7, 3.0, np.float64(2.0), True, np.bool_(True), "3", None, 1 + 0j])
+def test_as_int_refuses_non_integers_naming_the_argument(value):
+    with pytest.raises(TypeError, match=r"fn: argument 'k' must be an integer"):
+        as_int(value, "k", "fn")
+
+
+@pytest.mark.parametrize("value,expected", [(3, 3), (np.int32(4), 4), (np.uint64(5), 5), (np.array(6), 6),
+                                            (torch.tensor(7), 7), (-2, -2)])
+def test_as_int_accepts_integers(value, expected):
+    out = as_int(value, "k")
+    assert out == expected and type(out) is int
+
+
+def test_float_counts_are_refused_where_they_used_to_be_truncated():
+    rng = np.random.default_rng(0)
+    A, B = rng.normal(size=(5, 3)), rng.normal(size=(8, 3))
+    with pytest.raises(TypeError, match=r"knn: argument 'k' must be an integer, got float 2.7"):
+        kernels.knn(A, B, 2.7)
+    with pytest.raises(TypeError, match=r"knn_batch: argument 'k'"):
+        kernels.knn_batch(A[None], B[None], 2.0)
+    with pytest.raises(TypeError, match=r"cosine_schedule: argument 'T' must be an integer, got float 10.7"):
+        kernels.cosine_schedule(10.7)
+    with pytest.raises(TypeError, match=r"estimate_normals: argument 'k'"):
+        kernels.estimate_normals(B, 4.5)
+    idx, _ = kernels.knn(A, B, np.int64(2))
+    assert idx.shape == (5, 2)
+    assert kernels.cosine_schedule(np.int32(10))["alpha_bar"].shape == (11,)
+    g = est.FactorGraph()
+    g.add_variable(mp.SE2.Identity())
+    with pytest.raises(TypeError, match=r"value: argument 'key' must be an integer, got float 0.9"):
+        g.value(0.9)
+    with pytest.raises(TypeError, match=r"fix: argument 'key'"):
+        g.fix(0.0)
+    assert g.value(np.int64(0)).coeffs().shape == (4,)
+    with pytest.raises(TypeError, match=r"Values: argument 'key'"):
+        g.values()[0.5]
+
+
+@pytest.mark.parametrize("dtype", [torch.complex128, torch.int64, torch.int32, torch.bool, torch.uint8])
+def test_torch_ops_refuse_non_float_tensors(dtype):
+    X = mpt.SO3.Exp(torch.zeros(3, dtype=torch.float64))
+    bad = torch.ones(3, dtype=dtype)
+    with pytest.raises(TypeError, match=r"argument 'tau' must be a float32 or float64 tensor, got torch\."):
+        mpt.SO3.Exp(bad)
+    with pytest.raises(TypeError, match=r"argument 'tau' must be a float32 or float64 tensor"):
+        mpt.SO3.rplus(X, bad)
+    with pytest.raises(TypeError, match=r"argument 'points' must be a float32 or float64 tensor"):
+        mpt.SO3.act(X, bad)
+    with pytest.raises(TypeError, match=r"argument 'g' must be a float32 or float64 tensor"):
+        decomp_torch.haar_weight(torch.ones(2, 2, 2, dtype=dtype))
+    with pytest.raises(TypeError, match=r"argument 'x' must be a float32 or float64 tensor"):
+        decomp_torch.hat("gl2", torch.ones(2, 4, dtype=dtype))
+
+
+def test_torch_ops_refuse_non_float_arrays_and_scalars_but_take_number_lists():
+    X = mpt.SE2.Exp(torch.zeros(3, dtype=torch.float64))
+    with pytest.raises(TypeError, match=r"argument 'tau' must be a float32 or float64 tensor, got int64"):
+        mpt.SE2.Exp(np.ones(3, dtype=np.int64))
+    with pytest.raises(TypeError, match=r"argument 't' must be a float32 or float64 tensor, got bool"):
+        mpt.SE2.interp(X, X, True)
+    with pytest.raises(TypeError, match=r"argument 'tau'"):
+        mpt.SE2.Exp([1j, 0, 0])
+    out = mpt.SE2.Exp([0, 0, 1])  # a list of Python numbers is a literal, converted
+    assert out.is_floating_point() and out.shape == (4,)
+    assert mpt.SE2.interp(X, X, 0.5).dtype == torch.float64

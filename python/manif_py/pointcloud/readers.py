@@ -24,6 +24,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from .._integers import as_int
 from .cloud import PointCloud
 from .lzf import MAX_RATIO, LZFError, lzf_decompress
 from .sampling import resample, sample_mesh
@@ -510,15 +511,18 @@ def load_point_cloud(path, n_points: Optional[int] = None, seed=0, drop_invalid:
     """A cloud from any supported file: meshes (files with faces) are sampled with
     sample_mesh(n_points or mesh_points); clouds are read and, when n_points is given,
     resampled to n_points (with replacement only when the file has fewer)."""
+    if n_points is not None:
+        n_points = as_int(n_points, "n_points", "load_point_cloud")
+    mesh_points = as_int(mesh_points, "mesh_points", "load_point_cloud")
     pts, normals, colors, faces = _parse(path)
     if faces is not None and len(faces):
         v, f = read_mesh(path)
-        cloud = sample_mesh(v, f, int(n_points or mesh_points), seed)
+        cloud = sample_mesh(v, f, n_points or mesh_points, seed)
         cloud.name = os.path.basename(str(path))
         return cloud
     cloud = _finish(path, pts, normals, colors, drop_invalid)
     if n_points is None:
         return cloud
-    idx = resample(cloud.points, int(n_points), seed)
+    idx = resample(cloud.points, n_points, seed)
     pick = lambda x: None if x is None else x[idx]  # noqa: E731
     return PointCloud(cloud.points[idx], pick(cloud.normals), pick(cloud.colors), cloud.name)
