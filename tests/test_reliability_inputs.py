@@ -447,3 +447,47 @@ def test_torch_ops_refuse_non_float_arrays_and_scalars_but_take_number_lists():
     out = mpt.SE2.Exp([0, 0, 1])  # a list of Python numbers is a literal, converted
     assert out.is_floating_point() and out.shape == (4,)
     assert mpt.SE2.interp(X, X, 0.5).dtype == torch.float64
+
+
+# ---- Kalman filter covariances ---------------------------------------------------------------
+
+from manif_py.estimation.kalman import SingularInnovationError  # noqa: E402
+
+_BAD_COVARIANCES = [
+    (-np.eye(3), "must be positive semi-definite, got smallest eigenvalue -1"),
+    (np.array([[1.0, 0.5, 0], [0, 1, 0], [0, 0, 1]]), "must be a symmetric covariance"),
+    (np.array([[1.0, 2.0, 0], [2.0, 1, 0], [0, 0, 1]]), "must be positive semi-definite"),
+    (np.full((3, 3), np.nan), "contains NaN or inf"),
+    (np.eye(2), r"must have shape \(3, 3\)"),
+]
+
+
+@pytest.mark.parametrize("P,message", _BAD_COVARIANCES)
+def test_kalman_refuses_bad_covariances_naming_the_argument(P, message):
+    X = mp.SE2.Identity()
+    with pytest.raises(ValueError, match=f"argument 'P0' {message}" if "shape" not in message and "NaN" not in message
+                       else message):
+        est.ErrorStateKalmanFilter(X, P)
+    kf = est.ErrorStateKalmanFilter(X, np.eye(3))
+    with pytest.raises(ValueError, match="argument 'Q'"):
+        kf.predict(np.zeros(3), P)
+    H = np.eye(3)
+    with pytest.raises(ValueError, match="argument 'R'"):
+        kf.correct(np.zeros(3), H, P)
+    with pytest.raises(ValueError, match="argument 'R'"):
+        kf.nis(np.zeros(3), H, P)
+
+
+def test_kalman_accepts_semidefinite_and_refuses_a_singular_innovation():
+    X = mp.SE2.Identity()
+    kf = est.ErrorStateKalmanFilter(X, np.zeros((3, 3)))  # a perfectly known start is a valid covariance
+    kf.predict(np.array([1.0, 0, 0]), np.diag([0.1, 0.1, 0.0]))
+    H = np.array([[0.0, 0.0, 1.0]])  # the heading, which no noise has touched
+    with pytest.raises(SingularInnovationError, match=r"innovation covariance S = H P H\^T \+ R .* singular"):
+        kf.correct(np.array([0.1]), H, np.zeros((1, 1)))
+    with pytest.raises(np.linalg.LinAlgError):  # still catchable as numpy's error
+        kf.nis(np.array([0.1]), H, np.zeros((1, 1)))
+    before = kf.X.coeffs().copy()
+    dx = kf.correct(np.array([0.1]), H, np.eye(1) * 0.01)
+    assert np.all(np.isfinite(dx)) and np.allclose(kf.X.coeffs(), before)  # heading certain: no change
+    assert np.all(np.linalg.eigvalsh(kf.P) >= -1e-12)
