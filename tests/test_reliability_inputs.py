@@ -491,3 +491,65 @@ def test_kalman_accepts_semidefinite_and_refuses_a_singular_innovation():
     dx = kf.correct(np.array([0.1]), H, np.eye(1) * 0.01)
     assert np.all(np.isfinite(dx)) and np.allclose(kf.X.coeffs(), before)  # heading certain: no change
     assert np.all(np.linalg.eigvalsh(kf.P) >= -1e-12)
+
+
+# ---- extreme scales: factorised at unit scale, or refused truthfully ------------------------------
+
+from manif_py import decomp  # noqa: E402
+
+_G2 = np.array([[[1.2, 0.3], [-0.4, 0.9]]])
+_G3 = np.array([[[1.2, 0.3, 0.1], [-0.4, 0.9, 0.2], [0.1, 0.0, 1.1]]])
+
+
+@pytest.mark.parametrize("g", [_G2, _G3], ids=["2x2", "3x3"])
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e-155, 1e155, 1e160, 1e300])
+def test_polar_is_right_at_extreme_scales(g, scale):
+    P1, R1 = decomp.polar(g)
+    P, R = decomp.polar(g * scale)
+    np.testing.assert_allclose(R, R1, atol=1e-14)
+    np.testing.assert_allclose(P / scale, P1, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose((P @ R) / scale, g, rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("g", [_G2, _G3], ids=["2x2", "3x3"])
+def test_haar_weight_at_extreme_scales(g):
+    n = g.shape[-1]
+    w1 = decomp.haar_weight(g)
+    for scale in (1e-100, 1e100, 1e-150 if n == 2 else 1e-100):
+        np.testing.assert_allclose(decomp.haar_weight(g * scale) * scale ** n, w1, rtol=1e-13)
+    # 1 / det(1e-155 g) is about 1e310: beyond double, and said so (not "singular")
+    with pytest.raises(ValueError, match="overflows"):
+        decomp.haar_weight(g * 1e-155 if n == 2 else g * 1e-105)
+
+
+def test_polar_of_singular_and_subnormal_matrices():
+    with pytest.raises(ValueError, match="numerically singular"):
+        decomp.polar(np.array([[[1.0, 2.0], [1.0, 2.0 + 4e-16]]]))
+    with pytest.raises(ValueError, match="numerically singular"):
+        decomp.polar(np.array([[[1.0, 2.0], [1.0, 2.0 + 4e-16]]]) * 1e-200)
+    # subnormal entries (below 2.2e-308) of a well-conditioned matrix: right to their precision
+    P, R = decomp.polar(_G2 * 1e-310)
+    np.testing.assert_allclose(R, decomp.polar(_G2)[1], atol=1e-12)
+    np.testing.assert_allclose((P @ R) / 1e-310, _G2, rtol=1e-11, atol=1e-11)
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-100, 1e100, 1e200, 1e300])
+def test_weighted_procrustes_at_extreme_scales(scale):
+    rng = np.random.default_rng(3)
+    src = rng.normal(size=(1, 40, 3))
+    R_true = mp.SO3.Exp(np.array([0.3, -0.5, 0.8])).rotation()
+    tgt = src @ R_true.T + np.array([0.5, -0.2, 0.1]) + 0.01 * rng.normal(size=src.shape)
+    w = rng.uniform(0.5, 1.5, size=(1, 40))
+    R1, t1, ok1 = kernels.weighted_procrustes(src, tgt, w)
+    R, t, ok = kernels.weighted_procrustes(src * scale, tgt * scale, w)
+    assert ok.all() and ok1.all()
+    np.testing.assert_allclose(R, R1, atol=1e-12)
+    np.testing.assert_allclose(t / scale, t1, rtol=1e-12, atol=1e-12)
+    # the gradient through the rotation scales as 1 / scale (with dL/dt = 0), dL/dw not at all
+    gR = rng.normal(size=(1, 3, 3))
+    gt = np.zeros((1, 3))
+    gs1, gy1, gw1 = kernels.weighted_procrustes_backward(src, tgt, w, R1, t1, gR, gt)
+    gs, gy, gw = kernels.weighted_procrustes_backward(src * scale, tgt * scale, w, R, t, gR, gt)
+    np.testing.assert_allclose(gs * scale, gs1, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(gy * scale, gy1, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(gw, gw1, rtol=1e-9, atol=1e-12)
