@@ -309,3 +309,44 @@ def test_checkpoint_loader_on_mutated_and_random_bytes():
             assert all(bool(p.isfinite().all()) for p in net.parameters())
 
     check()
+
+
+@FILES
+@given(entries=hnp.arrays(np.float64, st.sampled_from([(2, 2), (3, 3)]), elements=st.floats(-4, 4)),
+       exponent=st.integers(-1070, 1020))
+def test_polar_and_haar_weight_at_any_scale(entries, exponent):
+    """polar(g 2^k) is polar(g) with P scaled, or a ValueError (not in GL+, singular, overflow) naming it."""
+    from manif_py import decomp
+
+    g = np.ldexp(entries, exponent)[None]
+    try:
+        P, R = decomp.polar(g)
+    except ValueError as exc:
+        assert "polar: argument 'g'" in str(exc)
+        return
+    assert np.all(np.isfinite(P)) and np.all(np.isfinite(R))
+    np.testing.assert_allclose(R[0] @ R[0].T, np.eye(len(entries)), atol=1e-12)
+    if np.abs(entries).max() > 0 and -1000 < exponent < 1000:  # away from subnormals and overflow
+        np.testing.assert_allclose(np.ldexp(P @ R, -exponent), entries[None], atol=1e-11 * np.abs(entries).max())
+    try:
+        w = decomp.haar_weight(g)
+    except ValueError as exc:
+        assert "haar_weight: argument 'g'" in str(exc)
+        return
+    assert np.all(np.isfinite(w)) and np.all(w >= 0)
+
+
+@FILES
+@given(exponent=st.integers(-900, 900), seed=st.integers(0, 2 ** 16))
+def test_weighted_procrustes_at_any_scale(exponent, seed):
+    from manif_py.registration import kernels
+
+    rng = np.random.default_rng(seed)
+    src = rng.normal(size=(1, 12, 3))
+    tgt = src @ mp.SO3.Exp(rng.normal(size=3)).rotation().T + 0.01 * rng.normal(size=src.shape)
+    w = rng.uniform(0.1, 1.0, size=(1, 12))
+    R1, _, ok1 = kernels.weighted_procrustes(src, tgt, w)
+    R, t, ok = kernels.weighted_procrustes(np.ldexp(src, exponent), np.ldexp(tgt, exponent), w)
+    assert np.all(np.isfinite(R)) and np.all(np.isfinite(t))
+    assert ok.all() == ok1.all()
+    np.testing.assert_allclose(R, R1, atol=1e-10)
