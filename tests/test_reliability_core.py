@@ -66,9 +66,9 @@ print("ok")
     assert rc == 0 and out.strip().endswith("ok"), out
 
 
-@pytest.mark.xfail(reason="issue 16, open: a protocol-0 pickle edited in place still loads", strict=False)
 def test_unpickling_a_corrupted_state_raises():
     data = pickle.dumps(mp.SO3.Identity(), protocol=0)
+    assert b"1.0" in data  # the state is readable text: w = 1.0, edited to 7.0 below
     with pytest.raises((ValueError, TypeError, pickle.UnpicklingError)):
         pickle.loads(data.replace(b"1.0", b"7.0"))
 
@@ -100,13 +100,14 @@ def test_solver_honours_max_iterations_and_still_converges_with_good_options():
     assert small_graph().solve().converged
 
 
-@pytest.mark.xfail(reason="issue 16, open: average's signal check does not yet interrupt it", strict=False)
 def test_ctrl_c_interrupts_a_long_average():
-    # A SIGINT delivered while average runs must surface as KeyboardInterrupt.
+    # A SIGINT delivered while average runs must surface as KeyboardInterrupt. It comes from
+    # another process, as a terminal's Ctrl-C does: a Python thread could not send it, since
+    # average holds the GIL.
     code = """
-import os, signal, threading, time, manif_py as mp
+import os, subprocess, sys, time, manif_py as mp
 xs = [mp.SO3.Random(seed=i) for i in range(20000)]
-threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+subprocess.Popen(["sh", "-c", f"sleep 0.5; kill -INT {os.getpid()}"])
 t = time.time()
 try:
     mp.SO3.average(xs, max_iter=10**9, tol=0.0)

@@ -6,7 +6,7 @@
 // there). So __new__ runs __init__ itself, with the arguments it was given (no arguments: the
 // constructor's own TypeError); the __init__ Python calls after it is then a no-op in pybind11,
 // which ignores a second __init__ of a registered instance. Pickling goes through __reduce__ =
-// (cls, (coeffs,)), which calls the validating constructor under every protocol.
+// (cls, (coeffs as a list,)), which calls the validating constructor under every protocol.
 #pragma once
 
 #include <pybind11/pybind11.h>
@@ -30,8 +30,10 @@ void construct_in_new(Cls& cls) {
 template <class Cls, class StateFn>
 void guard_construction(Cls& cls, StateFn state) {
   construct_in_new(cls);
+  // The state is a list of Python floats, not a numpy array: the pickle needs no numpy to
+  // load, and its numbers are what the validating constructor checks when it is read back.
   cls.def("__reduce__", [state](py::handle self) {
-    return py::make_tuple(py::type::handle_of(self), py::make_tuple(state(self)));
+    return py::make_tuple(py::type::handle_of(self), py::make_tuple(state(self).attr("tolist")()));
   });
 }
 
