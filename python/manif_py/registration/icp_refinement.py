@@ -1,22 +1,26 @@
 """Point-to-plane ICP over pose hypotheses: coarse on voxel-downsampled clouds, then fine on the full clouds.
 
-Each stage is the C++ Gauss-Newton ICP (``kernels.icp``, the core's SE(3)
-Jacobians). The coarse stage has a wide correspondence distance so a hypothesis
-a few voxels off is pulled into its basin cheaply; the fine stage runs at the
-inlier scale on every point.
+Each stage is the C++ Gauss-Newton ICP (the core's SE(3) Jacobians), run over
+every hypothesis in one call against the prepared model's cached kd-tree. The
+coarse stage has a wide correspondence distance so a hypothesis a few voxels off
+is pulled into its basin cheaply; the fine stage runs at the inlier scale on
+every point.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import kernels
 from .prepared import PreparedModel, voxel_downsample
 from .preprocess import check_cloud
 
 # Correspondence distances as fractions of the diameter.
 COARSE_DISTANCE = 0.1
 FINE_DISTANCE = 0.02
+# Hypotheses that the coarse stage brought this close together share one fine stage:
+# they would end in the same basin, and the fine stage is most of the ICP's cost.
+SAME_ROTATION = np.deg2rad(1.0)
+SAME_TRANSLATION = 0.005  # of the diameter
 
 
 def check_poses(poses, name="poses") -> np.ndarray:
@@ -51,27 +55,35 @@ def refine_hypotheses(scan_points, prepared: PreparedModel, poses, *, coarse_ite
     T = check_poses(poses)
     D = prepared.diameter
     fine = FINE_DISTANCE * D if inlier_distance is None else float(inlier_distance)
-    coarse_model, coarse_normals = prepared.levels[-1]
+    coarse_index = prepared.index(-1)  # kd-trees built once per model, not per hypothesis
     coarse_scan = voxel_downsample(scan, prepared.level_voxels[-1])
-    coarse, fit = np.empty_like(T), np.empty(len(T))
-    for k, T0 in enumerate(T):
-        r = kernels.icp(coarse_scan, coarse_model, coarse_normals, init=T0, max_iterations=coarse_iterations,
-                        max_correspondence_distance=COARSE_DISTANCE * D, method="point_to_plane")
-        coarse[k] = r["matrix"]
-        fit[k] = np.mean(_nearest_distance(coarse_scan, coarse_model, r["matrix"]) <= 2 * fine)
+    coarse = coarse_index.icp(coarse_scan, T, max_iterations=coarse_iterations,
+                              max_correspondence_distance=COARSE_DISTANCE * D)["matrix"]
     if fine_candidates is not None:
         if not isinstance(fine_candidates, (int, np.integer)) or fine_candidates < 1:
             raise ValueError(f"argument 'fine_candidates' must be a positive integer, got {fine_candidates!r}")
+        fit = np.array([np.mean(_nearest_distance(coarse_scan, coarse_index, Tk) <= 2 * fine) for Tk in coarse])
         coarse = coarse[np.argsort(-fit, kind="stable")[:fine_candidates]]
-    out = np.empty_like(coarse)
-    for k, Tk in enumerate(coarse):
-        Tk = kernels.icp(scan, prepared.points, prepared.normals, init=Tk, max_iterations=fine_iterations,
-                         max_correspondence_distance=fine * 2.5, method="point_to_plane")["matrix"]
-        out[k] = Tk
-    return out
+    rep = _representatives(coarse, SAME_ROTATION, SAME_TRANSLATION * D)
+    unique = np.unique(rep)
+    refined = prepared.index().icp(scan, coarse[unique], max_iterations=fine_iterations,
+                                   max_correspondence_distance=fine * 2.5)["matrix"]
+    return refined[np.searchsorted(unique, rep)]
 
 
+def _representatives(poses, max_rotation, max_translation):
+    """(K,) index of the first earlier pose within both bounds of each pose (itself if none)."""
+    rep = np.arange(len(poses))
+    for k in range(1, len(poses)):
+        for j in np.unique(rep[:k]):
+            c = (np.trace(poses[j][:3, :3].T @ poses[k][:3, :3]) - 1) / 2
+            if (np.arccos(np.clip(c, -1, 1)) < max_rotation
+                    and np.linalg.norm(poses[j][:3, 3] - poses[k][:3, 3]) < max_translation):
+                rep[k] = j
+                break
+    return rep
 
-def _nearest_distance(points, reference, T):
+
+def _nearest_distance(points, index, T):
     moved = points @ T[:3, :3].T + T[:3, 3]
-    return np.sqrt(kernels.knn(moved, reference, 1)[1][:, 0])
+    return np.sqrt(index.knn(moved, 1)[1][:, 0])

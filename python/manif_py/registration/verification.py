@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels
 from .icp_refinement import check_poses
 from .prepared import PreparedModel, normals_of
 from .preprocess import check_cloud
@@ -66,7 +65,7 @@ def verify(scan_points, prepared: PreparedModel, poses, *, scan_normals=None) ->
         scan_normals = normals_of(scan)
     D = prepared.diameter
     moved = np.einsum("kij,nj->kni", T[:, :3, :3], scan) + T[:, None, :3, 3]
-    idx, d2 = kernels.knn(moved.reshape(-1, 3), prepared.points, 1)
+    idx, d2 = prepared.index().knn(moved.reshape(-1, 3), 1)  # the model's cached kd-tree
     idx, d = idx[:, 0].reshape(len(T), -1), np.sqrt(d2[:, 0]).reshape(len(T), -1)
     fitness = np.stack([np.mean(d <= f * D, axis=1) for f in FITNESS_FRACTIONS], axis=1)
     inlier = d <= FITNESS_FRACTIONS[1] * D
@@ -75,7 +74,7 @@ def verify(scan_points, prepared: PreparedModel, poses, *, scan_normals=None) ->
     agree = np.array([cos[k][inlier[k]].mean() if inlier[k].any() else 0.0 for k in range(len(T))])
     # Coverage over the coarse level: which coarse model points have an inlier's neighbour nearby.
     coarse = prepared.levels[0][0]
-    near_coarse = kernels.knn(prepared.points, coarse, 1)[0][:, 0]
+    near_coarse = prepared.coarse_index  # model-only, computed once in prepare_model
     coverage = np.array([len(np.unique(near_coarse[idx[k][inlier[k]]])) / len(coarse) for k in range(len(T))])
     scores = fitness.sum(axis=1) * agree
     best = int(np.argmax(scores))
