@@ -25,6 +25,10 @@ STEP_TOLERANCE = 1e-4
 # distance) is at least this fraction of the best one's.
 CONTENDER_FRACTION = 0.7
 CLEAR_FITNESS = 0.5
+# The fine stage's first round, for every contender; the rest of the iterations go only to those
+# whose fitness after it is within this fraction of the best.
+FIRST_FINE_ITERATIONS = 6
+FINE_LEADERS = 0.9
 # Hypotheses that the coarse stage brought this close together share one fine stage:
 # they would end in the same basin, and the fine stage is most of the ICP's cost.
 SAME_ROTATION = np.deg2rad(1.0)
@@ -82,10 +86,24 @@ def refine_hypotheses(scan_points, prepared: PreparedModel, poses, *, coarse_ite
     unique = np.unique(rep[contender[rep]])
     out = coarse.copy()
     if len(unique):
-        refined = prepared.index().icp(scan, coarse[unique], max_iterations=fine_iterations,
-                                       max_correspondence_distance=fine * 2.5, tolerance=tolerance)["matrix"]
+        refined = _fine_stage(prepared, scan, coarse[unique], fine_iterations, fine * 2.5, tolerance)
         for k in np.nonzero(contender[rep])[0]:
             out[k] = refined[np.searchsorted(unique, rep[k])]
+    return out
+
+
+def _fine_stage(prepared, scan, poses, iterations, distance, tolerance):
+    """Fine ICP in two rounds: a few iterations for every pose, then the rest only for those that
+    fit within FINE_LEADERS of the best and have not converged (a wrong pose slides on for all its
+    iterations: most of the stage's cost went there)."""
+    index = prepared.index()
+    first = min(iterations, FIRST_FINE_ITERATIONS)
+    r = index.icp(scan, poses, max_iterations=first, max_correspondence_distance=distance, tolerance=tolerance)
+    out = r["matrix"].copy()
+    again = np.nonzero((r["fitness"] >= FINE_LEADERS * r["fitness"].max()) & (r["iterations"] >= first))[0]
+    if iterations > first and len(again):
+        out[again] = index.icp(scan, out[again], max_iterations=iterations - first,
+                               max_correspondence_distance=distance, tolerance=tolerance)["matrix"]
     return out
 
 

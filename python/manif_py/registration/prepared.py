@@ -49,10 +49,12 @@ def fingerprint(points: np.ndarray) -> str:
 def voxel_downsample(points: np.ndarray, voxel: float) -> np.ndarray:
     """Centroid of the points in each occupied voxel, in a deterministic (sorted-key) order."""
     keys = np.floor((points - points.min(axis=0)) / voxel).astype(np.int64)
-    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    # One integer per voxel, ordered as the (x, y, z) rows sort: a 1-d unique is many times faster.
+    span = keys.max(axis=0) + 1
+    flat = (keys[:, 0] * span[1] + keys[:, 1]) * span[2] + keys[:, 2]
+    _, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
-    sums = np.zeros((len(counts), 3))
-    np.add.at(sums, inverse, points)
+    sums = np.stack([np.bincount(inverse, weights=points[:, c], minlength=len(counts)) for c in range(3)], axis=1)
     return sums / counts[:, None]
 
 

@@ -55,14 +55,8 @@ def _distinct(Ta, Tb, diameter):
             or np.linalg.norm(Ta[:3, 3] - Tb[:3, 3]) > DISTINCT_TRANSLATION * diameter)
 
 
-def verify(scan_points, prepared: PreparedModel, poses, *, scan_normals=None) -> Verdict:
-    """Score every pose (K, 4, 4) of the scan in the model's frame; pick the best; decide ``confident``."""
-    if not isinstance(prepared, PreparedModel):
-        raise TypeError(f"argument 'prepared' must be a PreparedModel (from prepare_model), got {type(prepared)}")
-    scan = check_cloud(scan_points, "scan_points")
-    T = check_poses(poses)
-    if scan_normals is None:
-        scan_normals = normals_of(scan)
+def _evidence(scan, scan_normals, prepared, T):
+    """(fitness (K, 3), normal agreement (K,), coverage (K,)) of each pose in T (K, 4, 4)."""
     D = prepared.diameter
     moved = np.einsum("kij,nj->kni", T[:, :3, :3], scan) + T[:, None, :3, 3]
     idx, d2 = prepared.index().knn(moved.reshape(-1, 3), 1)  # the model's cached kd-tree
@@ -73,9 +67,25 @@ def verify(scan_points, prepared: PreparedModel, poses, *, scan_normals=None) ->
     cos = np.abs(np.einsum("kni,kni->kn", n_moved, prepared.normals[idx]))
     agree = np.array([cos[k][inlier[k]].mean() if inlier[k].any() else 0.0 for k in range(len(T))])
     # Coverage over the coarse level: which coarse model points have an inlier's neighbour nearby.
-    coarse = prepared.levels[0][0]
+    n_coarse = len(prepared.levels[0][0])
     near_coarse = prepared.coarse_index  # model-only, computed once in prepare_model
-    coverage = np.array([len(np.unique(near_coarse[idx[k][inlier[k]]])) / len(coarse) for k in range(len(T))])
+    coverage = np.array([len(np.unique(near_coarse[idx[k][inlier[k]]])) / n_coarse for k in range(len(T))])
+    return fitness, agree, coverage
+
+
+def verify(scan_points, prepared: PreparedModel, poses, *, scan_normals=None) -> Verdict:
+    """Score every pose (K, 4, 4) of the scan in the model's frame; pick the best; decide ``confident``."""
+    if not isinstance(prepared, PreparedModel):
+        raise TypeError(f"argument 'prepared' must be a PreparedModel (from prepare_model), got {type(prepared)}")
+    scan = check_cloud(scan_points, "scan_points")
+    T = check_poses(poses)
+    if scan_normals is None:
+        scan_normals = normals_of(scan)
+    D = prepared.diameter
+    # Hypotheses that ICP merged are scored once (the nearest-neighbour pass is the cost here).
+    _, first, back = np.unique(T.reshape(len(T), -1), axis=0, return_index=True, return_inverse=True)
+    scored = _evidence(scan, scan_normals, prepared, T[first])
+    fitness, agree, coverage = (a[back.reshape(-1)] for a in scored)
     scores = fitness.sum(axis=1) * agree
     best = int(np.argmax(scores))
     others = [scores[k] for k in range(len(T)) if k != best and _distinct(T[best], T[k], D)]
