@@ -25,10 +25,13 @@ STEP_TOLERANCE = 1e-4
 # distance) is at least this fraction of the best one's.
 CONTENDER_FRACTION = 0.7
 CLEAR_FITNESS = 0.5
-# The fine stage's first round, for every contender; the rest of the iterations go only to those
-# whose fitness after it is within this fraction of the best.
+# The fine stage's first round, for every contender on at most FIRST_ROUND_POINTS of the scan;
+# the rest of the iterations, on the whole scan, for the FINE_LEADERS best after it (the best and
+# its closest rivals, which the verdict's margin compares).
 FIRST_FINE_ITERATIONS = 6
-FINE_LEADERS = 0.9
+FIRST_ROUND_POINTS = 1500
+FINE_LEADERS = 3
+LEADER_FRACTION = 0.8  # of the best's fitness at the inlier distance
 # Hypotheses that the coarse stage brought this close together share one fine stage:
 # they would end in the same basin, and the fine stage is most of the ICP's cost.
 SAME_ROTATION = np.deg2rad(1.0)
@@ -86,24 +89,27 @@ def refine_hypotheses(scan_points, prepared: PreparedModel, poses, *, coarse_ite
     unique = np.unique(rep[contender[rep]])
     out = coarse.copy()
     if len(unique):
-        refined = _fine_stage(prepared, scan, coarse[unique], fine_iterations, fine * 2.5, tolerance)
+        refined = _fine_stage(prepared, scan, coarse[unique], fine_iterations, fine * 2.5, tolerance, fine)
         for k in np.nonzero(contender[rep])[0]:
             out[k] = refined[np.searchsorted(unique, rep[k])]
     return out
 
 
-def _fine_stage(prepared, scan, poses, iterations, distance, tolerance):
-    """Fine ICP in two rounds: a few iterations for every pose, then the rest only for those that
-    fit within FINE_LEADERS of the best and have not converged (a wrong pose slides on for all its
-    iterations: most of the stage's cost went there)."""
+def _fine_stage(prepared, scan, poses, iterations, distance, tolerance, inlier):
+    """Fine ICP in two rounds: a few iterations for every pose on a subsample of the scan, then
+    the rest, on the whole scan, only for the FINE_LEADERS that fit best at the inlier distance,
+    if within LEADER_FRACTION of the best (a wrong pose slides on for all its iterations: most of the stage's cost went there)."""
     index = prepared.index()
     first = min(iterations, FIRST_FINE_ITERATIONS)
-    r = index.icp(scan, poses, max_iterations=first, max_correspondence_distance=distance, tolerance=tolerance)
-    out = r["matrix"].copy()
-    again = np.nonzero((r["fitness"] >= FINE_LEADERS * r["fitness"].max()) & (r["iterations"] >= first))[0]
-    if iterations > first and len(again):
-        out[again] = index.icp(scan, out[again], max_iterations=iterations - first,
-                               max_correspondence_distance=distance, tolerance=tolerance)["matrix"]
+    # The first round only ranks the poses: every k-th scan point is enough for that.
+    sub = scan[::-(-len(scan) // FIRST_ROUND_POINTS)]
+    out = index.icp(sub, poses, max_iterations=first, max_correspondence_distance=distance,
+                    tolerance=tolerance)["matrix"]
+    tight = np.array([np.mean(_nearest_distance(sub, index, T) <= inlier) for T in out])
+    order = np.argsort(-tight, kind="stable")[:FINE_LEADERS]
+    leaders = np.sort(order[tight[order] >= LEADER_FRACTION * tight.max()])
+    out[leaders] = index.icp(scan, out[leaders], max_iterations=max(iterations - first, 1),
+                             max_correspondence_distance=distance, tolerance=tolerance)["matrix"]
     return out
 
 
