@@ -71,7 +71,7 @@ def refine_hypotheses(scan_points, prepared: PreparedModel, poses, *, coarse_ite
     D = prepared.diameter
     fine = FINE_DISTANCE * D if inlier_distance is None else float(inlier_distance)
     coarse_index = prepared.index(-1)  # kd-trees built once per model, not per hypothesis
-    coarse_scan = voxel_downsample(scan, prepared.level_voxels[-1])
+    coarse_scan = voxel_downsample(scan, prepared.level_voxels[0])
     tolerance = STEP_TOLERANCE * min(1.0, D)
     coarse = coarse_index.icp(coarse_scan, T, max_iterations=coarse_iterations,
                               max_correspondence_distance=COARSE_DISTANCE * D, tolerance=tolerance)["matrix"]
