@@ -301,3 +301,33 @@ def test_prepared_model_pays_for_its_kd_trees_once_across_scans(problem, prepare
     trees = {k: id(v) for k, v in prepared._indices.items()}
     staged_registration(scan[::2], prepared, seed=1)
     assert {k: id(v) for k, v in prepared._indices.items()} == trees and set(trees) >= {None, -1}
+
+
+def test_bounded_knn_leaves_far_points_out(prepared):
+    rng = np.random.default_rng(5)
+    query = np.concatenate([prepared.points[:20] + 1e-3, rng.uniform(5.0, 6.0, (10, 3))])  # 10 far off
+    index = prepared.index()
+    idx, d2 = index.knn(query, 2, max_distance=0.05)
+    full_idx, full_d2 = index.knn(query, 2)
+    near = full_d2 <= 0.05 ** 2
+    np.testing.assert_array_equal(idx[near], full_idx[near])
+    np.testing.assert_array_equal(d2[near], full_d2[near])
+    assert np.all(idx[~near] == -1) and np.all(np.isinf(d2[~near])) and (~near[20:]).all()
+    with pytest.raises(ValueError, match="max_distance"):
+        index.knn(query, 1, max_distance=0.0)
+
+
+def test_staged_registration_does_not_depend_on_the_thread_count(problem, prepared):
+    from manif_py import _registration
+
+    _, scan, _ = problem
+    before = _registration.get_num_threads()
+    try:
+        _registration.set_num_threads(1)
+        one = staged_registration(scan, prepared, seed=2)
+        _registration.set_num_threads(2)
+        two = staged_registration(scan, prepared, seed=2)
+    finally:
+        _registration.set_num_threads(before)
+    np.testing.assert_array_equal(one.transformation, two.transformation)
+    assert one.confident == two.confident and one.margin == two.margin
