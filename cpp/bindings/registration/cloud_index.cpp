@@ -4,6 +4,7 @@
 #include <manif_py/registration/icp.h>
 #include <manif_py/registration/parallel_items.h>
 
+#include <limits>
 #include <memory>
 
 #include "reg_args.h"
@@ -42,10 +43,18 @@ std::unique_ptr<CloudIndex> make_index(py::handle ph, py::handle nh) {
   return std::make_unique<CloudIndex>(std::move(pts), std::move(nrm));
 }
 
-py::tuple knn_impl(const CloudIndex& index, py::handle qh, int64_t k) {
+/// With a finite max_distance, neighbours beyond it are left out: index -1, squared distance inf
+/// (a bounded search prunes most of the tree for points far off the cloud, such as a wrong pose's).
+py::tuple knn_impl(const CloudIndex& index, py::handle qh, int64_t k, py::handle max_distance_h) {
   const std::string fn = "CloudIndex.knn";
   const Arr<double> q = read_array<double>(qh, fn, "query", {-1, 3}, "(N, 3)");
   reg::check_k(k, index.size(), fn, "the index");
+  double bound = std::numeric_limits<double>::infinity();
+  if (!max_distance_h.is_none()) {
+    const double md = max_distance_h.cast<double>();
+    reg::check_finite_scalar(md, fn, "max_distance", true);
+    bound = md * md;
+  }
   const py::ssize_t n = q.shape(0);
   py::array_t<int64_t> idx({n, py::ssize_t(k)});
   py::array_t<double> d2({n, py::ssize_t(k)});
@@ -55,7 +64,11 @@ py::tuple knn_impl(const CloudIndex& index, py::handle qh, int64_t k) {
   {
     py::gil_scoped_release release;
     rg::parallel_items(n, reg::query_cost(k), [&](int64_t j) {
-      index.tree().knn(pq + 3 * j, static_cast<int>(k), pi + k * j, pd + k * j);
+      const int found = index.tree().knn(pq + 3 * j, static_cast<int>(k), pi + k * j, pd + k * j, bound);
+      for (int64_t c = found; c < k; ++c) {
+        pi[k * j + c] = -1;
+        pd[k * j + c] = std::numeric_limits<double>::infinity();
+      }
     });
   }
   return py::make_tuple(idx, d2);
@@ -124,8 +137,9 @@ void bind_cloud_index(py::module_& m) {
                          "A point cloud (M, 3) with its unit normals and its kd-tree, built once and reused.")
       .def(py::init(&make_index), py::arg("points"), py::arg("normals"))
       .def_property_readonly("size", &CloudIndex::size)
-      .def("knn", &knn_impl, py::arg("query"), py::arg("k") = 1,
-           "k nearest indexed points of each query point: (idx (N, k) int64, squared distances (N, k)).")
+      .def("knn", &knn_impl, py::arg("query"), py::arg("k") = 1, py::arg("max_distance") = py::none(),
+           "k nearest indexed points of each query point: (idx (N, k) int64, squared distances (N, k)); "
+           "with max_distance, those beyond it come back as index -1, squared distance inf.")
       .def("icp", &icp_impl, py::arg("src"), py::arg("inits"), py::arg("max_iterations") = 30,
            py::arg("max_correspondence_distance"), py::arg("tolerance") = 1e-6,
            "Point-to-plane ICP of src (N, 3) from each of inits (K, 4, 4): dict(matrix (K, 4, 4), fitness, "

@@ -75,7 +75,7 @@ def refine_hypotheses(scan_points, prepared: PreparedModel, poses, *, coarse_ite
     tolerance = STEP_TOLERANCE * min(1.0, D)
     coarse = coarse_index.icp(coarse_scan, T, max_iterations=coarse_iterations,
                               max_correspondence_distance=COARSE_DISTANCE * D, tolerance=tolerance)["matrix"]
-    fit = np.array([np.mean(_nearest_distance(coarse_scan, coarse_index, Tk) <= 2 * fine) for Tk in coarse])
+    fit = np.array([np.mean(_nearest_distance(coarse_scan, coarse_index, Tk, 2 * fine) <= 2 * fine) for Tk in coarse])
     if fine_candidates is not None:
         if not isinstance(fine_candidates, (int, np.integer)) or fine_candidates < 1:
             raise ValueError(f"argument 'fine_candidates' must be a positive integer, got {fine_candidates!r}")
@@ -105,7 +105,7 @@ def _fine_stage(prepared, scan, poses, iterations, distance, tolerance, inlier):
     sub = scan[::-(-len(scan) // FIRST_ROUND_POINTS)]
     out = index.icp(sub, poses, max_iterations=first, max_correspondence_distance=distance,
                     tolerance=tolerance)["matrix"]
-    tight = np.array([np.mean(_nearest_distance(sub, index, T) <= inlier) for T in out])
+    tight = np.array([np.mean(_nearest_distance(sub, index, T, inlier) <= inlier) for T in out])
     order = np.argsort(-tight, kind="stable")[:FINE_LEADERS]
     leaders = np.sort(order[tight[order] >= LEADER_FRACTION * tight.max()])
     out[leaders] = index.icp(scan, out[leaders], max_iterations=max(iterations - first, 1),
@@ -126,6 +126,7 @@ def _representatives(poses, max_rotation, max_translation):
     return rep
 
 
-def _nearest_distance(points, index, T):
+def _nearest_distance(points, index, T, bound):
+    """Distance of each moved point to the indexed cloud; inf beyond ``bound``."""
     moved = points @ T[:3, :3].T + T[:3, 3]
-    return np.sqrt(index.knn(moved, 1)[1][:, 0])
+    return np.sqrt(index.knn(moved, 1, max_distance=bound)[1][:, 0])

@@ -65,7 +65,9 @@ def _evidence(scan, scan_normals, prepared, T):
     """(fitness (K, 3), normal agreement (K,), coverage (K,)) of each pose in T (K, 4, 4)."""
     D = prepared.diameter
     moved = np.einsum("kij,nj->kni", T[:, :3, :3], scan) + T[:, None, :3, 3]
-    idx, d2 = prepared.index().knn(moved.reshape(-1, 3), 1)  # the model's cached kd-tree
+    # The model's cached kd-tree, searched no farther than the loosest fitness scale: beyond it a
+    # point counts for nothing, and the bounded search skips most of the tree for a wrong pose.
+    idx, d2 = prepared.index().knn(moved.reshape(-1, 3), 1, max_distance=FITNESS_FRACTIONS[-1] * D)
     idx, d = idx[:, 0].reshape(len(T), -1), np.sqrt(d2[:, 0]).reshape(len(T), -1)
     fitness = np.stack([np.mean(d <= f * D, axis=1) for f in FITNESS_FRACTIONS], axis=1)
     inlier = d <= FITNESS_FRACTIONS[1] * D
