@@ -268,14 +268,16 @@ def test_ppf_hypotheses_recover_a_full_scan_at_an_arbitrary_rotation(shape_probl
 
 def test_results_do_not_depend_on_the_thread_count(shape_problem):
     prepared, scan, _, _ = shape_problem
-    before = manif_py._registration.get_num_threads()
+    before = manif_py._threads._requested
     try:
-        C.set_num_threads(1)
+        manif_py.set_num_threads(1)
+        assert C.get_num_threads() == 1
         one = ppf_hypotheses(scan, prepared, seed=4)
-        C.set_num_threads(2)
+        manif_py.set_num_threads(2)
+        assert C.get_num_threads() == 2
         two = ppf_hypotheses(scan, prepared, seed=4)
     finally:
-        C.set_num_threads(before)
+        manif_py.set_num_threads(before)
     np.testing.assert_array_equal(one[0], two[0])
     np.testing.assert_array_equal(one[1], two[1])
 

@@ -318,16 +318,19 @@ def test_bounded_knn_leaves_far_points_out(prepared):
 
 
 def test_staged_registration_does_not_depend_on_the_thread_count(problem, prepared):
+    import manif_py
     from manif_py import _registration
 
     _, scan, _ = problem
-    before = _registration.get_num_threads()
+    before = manif_py._threads._requested
     try:
-        _registration.set_num_threads(1)
+        manif_py.set_num_threads(1)
+        assert _registration.get_num_threads() == 1
         one = staged_registration(scan, prepared, seed=2)
-        _registration.set_num_threads(2)
+        manif_py.set_num_threads(2)
+        assert _registration.get_num_threads() == 2
         two = staged_registration(scan, prepared, seed=2)
     finally:
-        _registration.set_num_threads(before)
+        manif_py.set_num_threads(before)
     np.testing.assert_array_equal(one.transformation, two.transformation)
     assert one.confident == two.confident and one.margin == two.margin

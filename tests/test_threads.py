@@ -1,4 +1,4 @@
-"""manif_py.set_num_threads reaches every compiled module (each keeps its own copy)."""
+"""manif_py.set_num_threads reaches every compiled module: they share _core's settings."""
 
 import pytest
 
@@ -13,6 +13,19 @@ def test_set_num_threads_sets_every_module():
     finally:
         manif_py.set_num_threads(0)
     assert _decomp.get_num_threads() == _registration.get_num_threads() == manif_py.get_num_threads() >= 1
+
+
+def test_the_modules_read_one_setting_not_copies():
+    # Set through _core alone, with no fan-out: the other modules see it because they read
+    # _core's instance (adopted at import), not copies of their own.
+    from manif_py import _core
+
+    assert not hasattr(_decomp, "set_num_threads") and not hasattr(_registration, "set_num_threads")
+    try:
+        _core.set_num_threads(3)
+        assert _decomp.get_num_threads() == _registration.get_num_threads() == 3
+    finally:
+        manif_py.set_num_threads(0)
 
 
 def test_negative_thread_count_is_refused():

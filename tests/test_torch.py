@@ -324,8 +324,10 @@ def test_errors():
         G.compose(G.identity(3), G.identity(4))
     with pytest.raises(TypeError, match="float32 or float64"):
         G.Exp(torch.zeros(4, 6, dtype=torch.float16))
-    # integer tensors become the default dtype
-    assert G.Exp(torch.zeros(2, 6, dtype=torch.int64)).dtype == torch.get_default_dtype()
+    # integer tensors are refused, not cast (issue 16); Python number lists are converted
+    with pytest.raises(TypeError, match="float32 or float64 tensor, got torch.int64"):
+        G.Exp(torch.zeros(2, 6, dtype=torch.int64))
+    assert G.Exp([0, 0, 0, 0, 0, 0]).dtype == torch.get_default_dtype()
     # the C++ path validates its inputs
     bad = G.identity(2, dtype=F64)
     bad[1, 6] = 2.0

@@ -19,10 +19,7 @@ namespace manif_py::py_bind {
 /// Per thread: one thread's `with unchecked():` must not switch off another's checks (two
 /// overlapping blocks in two threads used to leave them off process-wide for good). It is read
 /// in the calling thread, before the kernel fans out to its workers.
-inline bool& batch_validation() {
-  thread_local bool on = true;
-  return on;
-}
+inline bool& batch_validation() { return settings().validation(); }
 
 template <class S>
 struct BatchArg {
@@ -112,8 +109,15 @@ struct BatchErrors {
       status = st;
     }
   }
+  /// An output that came out NaN or inf from finite inputs (Exp of a huge tangent, a
+  /// product that overflows): the single-element API refuses these, so do batches.
+  static constexpr const char* result_arg = "result";
+  void report_result(int64_t i) { report(i, result_arg, RepStatus::NotFinite); }
   void raise_if_any(const std::string& fn) const {
     if (!arg) return;
+    if (arg == result_arg)
+      throw py::value_error(fn + ": result element " + std::to_string(index) +
+                            " is not finite (its input is too large for this map, or the product overflows)");
     std::string why = status == RepStatus::NotFinite ? "contains NaN or inf"
                       : status == RepStatus::NotUnit ? "has a rotation part that is not of unit norm (| |q|^2 - 1 | must be below 1e-5)"
                                                      : "has a non-positive scale";
@@ -156,6 +160,13 @@ inline bool load_vec(const BatchArg<S>& a, int64_t i, Eigen::Matrix<S, N, 1>& v,
   }
   v = m;
   return true;
+}
+
+/// Whether a kernel's outputs (an element, a tangent, Jacobians) are all finite; checked
+/// only when inputs are validated (unchecked() skips it, as it skips the input checks).
+template <class... M>
+inline bool all_finite(const M&... m) {
+  return (std::isfinite(m.sum()) && ...);
 }
 
 /// An output array (N, *inner), or nothing when not requested.

@@ -63,6 +63,7 @@ struct BatchBinder {
       Jac<S>* px = jac ? &jx : nullptr;
       Jac<S>* py_ = jac ? &jy : nullptr;
       const G<S> z = Between ? Ops<G<S>>::between(gx, gy, px, py_, c) : Ops<G<S>>::compose(gx, gy, px, py_, c);
+      if (x.validate && !(all_finite(z.coeffs()) && (!jac || all_finite(jx, jy)))) return err.report_result(i);
       out.put_group(i, z);
       if (jac) Jx.put(i, jx), Jy.put(i, jy);
     });
@@ -100,7 +101,9 @@ struct BatchBinder {
       Vt<S> v;
       if (!load_vec<DoF>(t, i, v, err)) return;
       Jac<S> j;
-      out.put_group(i, Ops<G<S>>::exp(Tan<S>(v), J ? &j : nullptr, c));
+      const G<S> y = Ops<G<S>>::exp(Tan<S>(v), J ? &j : nullptr, c);
+      if (t.validate && !(all_finite(y.coeffs()) && (!J || all_finite(j)))) return err.report_result(i);
+      out.put_group(i, y);
       if (J) J.put(i, j);
     });
     return pack(jac, out, J, none);
@@ -160,6 +163,7 @@ struct BatchBinder {
       Jac<S>* px = jac ? &jx : nullptr;
       Jac<S>* pt = jac ? &jt : nullptr;
       const G<S> y = Left ? Ops<G<S>>::lplus(g, Tan<S>(v), px, pt, c) : Ops<G<S>>::rplus(g, Tan<S>(v), px, pt, c);
+      if (t.validate && !(all_finite(y.coeffs()) && (!jac || all_finite(jx, jt)))) return err.report_result(i);
       out.put_group(i, y);
       if (jac) Jx.put(i, jx), Jt.put(i, jt);
     });

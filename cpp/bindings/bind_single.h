@@ -42,10 +42,16 @@ struct SingleBinder {
   }
   /// Exp of a huge tangent overflows (a scale exp(1e8), a rotation angle whose norm is inf):
   /// refuse it instead of returning an element the constructor would refuse.
-  static const G& finite_group(const G& x, const std::string& fn) {
-    if (!x.coeffs().allFinite())
-      throw py::value_error(fn + ": result is not finite (the tangent is too large for this map)");
+  static const G& finite_group(const G& x, const std::string& fn,
+                               const char* why = "the tangent is too large for this map") {
+    if (!x.coeffs().allFinite()) throw py::value_error(fn + ": result is not finite (" + why + ")");
     return x;
+  }
+  /// Jacobians overflow before the element does (SGal3, Sim3 at |tau| ~ 1e18): refuse them too.
+  template <class... J>
+  static void finite_jacobians(const std::string& fn, const J&... js) {
+    if (!(std::isfinite(js.sum()) && ...))
+      throw py::value_error(fn + ": Jacobians are not finite (the tangent is too large for this map)");
   }
   static Tangent read_tangent(py::handle h, const std::string& fn, const char* arg) {
     if (py::isinstance<Tangent>(h)) return h.cast<const Tangent&>();
@@ -134,6 +140,9 @@ struct SingleBinder {
     const std::string fn_exp = gn + ".exp";
     const std::string fn_lplus = gn + ".lplus";
     const std::string fn_rplus = gn + ".rplus";
+    const std::string fn_compose = gn + ".compose";
+    const std::string fn___mul__ = gn + ".__mul__";
+    static constexpr const char* overflow = "the product overflows";
     py::class_<G> g(m, gn.c_str(),
                     (gname + ": element stored as " + std::to_string(Rep) + " coefficients, " + std::to_string(DoF) +
                      " degrees of freedom. Construct from an array of shape (" + std::to_string(Rep) + ",).").c_str());
@@ -154,12 +163,13 @@ struct SingleBinder {
           const G z = O::inverse(x, &J, conv_c);
           return pack(true, z, J);
         }, py::arg("jacobians") = false, py::arg("convention") = "right", "X^-1 [, J_xi_x].")
-        .def("compose", [](const G& x, const G& y, bool jac, py::handle conv) {
+        .def("compose", [=](const G& x, const G& y, bool jac, py::handle conv) {
           const Convention conv_c = parse_convention(conv, "compose");
-          if (!jac) return py::cast(x.compose(y));
+          if (!jac) return py::cast(finite_group(x.compose(y), fn_compose, overflow));
           Jac Jx, Jy;
           const G z = O::compose(x, y, &Jx, &Jy, conv_c);
-          return pack(true, z, Jx, Jy);
+          finite_jacobians(fn_compose, Jx, Jy);
+          return pack(true, finite_group(z, fn_compose, overflow), Jx, Jy);
         }, py::arg("other"), py::arg("jacobians") = false, py::arg("convention") = "right", "X Y [, J_z_x, J_z_y].")
         .def("between", [](const G& x, const G& y, bool jac, py::handle conv) {
           const Convention conv_c = parse_convention(conv, "between");
@@ -182,6 +192,7 @@ struct SingleBinder {
           if (!jac) return py::cast(finite_group(t.Exp(), fn_Exp));
           Jac J;
           const G x = O::exp(t, &J, conv_c);
+          finite_jacobians(fn_Exp, J);
           return pack(true, finite_group(x, fn_Exp), J);
         }, py::arg("tau"), py::arg("jacobians") = false, py::arg("convention") = "right",
                     "Exp of a tangent (or an array of shape (dof,)) [, J_x_tau].")
@@ -200,18 +211,20 @@ struct SingleBinder {
         .def("rplus", [=](const G& x, py::handle tau, bool jac, py::handle conv) {
           const Tangent t = read_tangent(tau, fn_rplus, "tau");
           const Convention conv_c = parse_convention(conv, fn_rplus);
-          if (!jac) return py::cast(x.rplus(t));
+          if (!jac) return py::cast(finite_group(x.rplus(t), fn_rplus));
           Jac Jx, Jt;
           const G y = O::rplus(x, t, &Jx, &Jt, conv_c);
-          return pack(true, y, Jx, Jt);
+          finite_jacobians(fn_rplus, Jx, Jt);
+          return pack(true, finite_group(y, fn_rplus), Jx, Jt);
         }, py::arg("tau"), py::arg("jacobians") = false, py::arg("convention") = "right", "X Exp(tau) [, J_y_x, J_y_tau].")
         .def("lplus", [=](const G& x, py::handle tau, bool jac, py::handle conv) {
           const Tangent t = read_tangent(tau, fn_lplus, "tau");
           const Convention conv_c = parse_convention(conv, fn_lplus);
-          if (!jac) return py::cast(x.lplus(t));
+          if (!jac) return py::cast(finite_group(x.lplus(t), fn_lplus));
           Jac Jx, Jt;
           const G y = O::lplus(x, t, &Jx, &Jt, conv_c);
-          return pack(true, y, Jx, Jt);
+          finite_jacobians(fn_lplus, Jx, Jt);
+          return pack(true, finite_group(y, fn_lplus), Jx, Jt);
         }, py::arg("tau"), py::arg("jacobians") = false, py::arg("convention") = "right", "Exp(tau) X [, J_y_x, J_y_tau].")
         .def("rminus", [](const G& x, const G& y, bool jac, py::handle conv) {
           const Convention conv_c = parse_convention(conv, "rminus");
@@ -267,8 +280,8 @@ struct SingleBinder {
           return mean;
         }, py::arg("elements"), py::arg("weights") = py::none(), py::arg("max_iter") = 50, py::arg("tol") = 1e-12,
                     "Bi-invariant (Frechet) mean by fixed-point iteration.")
-        .def("__mul__", [](const G& x, const G& y) { return x.compose(y); }, py::is_operator())
-        .def("__add__", [=](const G& x, py::handle tau) { return x.rplus(read_tangent(tau, fn___add__, "tau")); }, py::is_operator())
+        .def("__mul__", [=](const G& x, const G& y) { return finite_group(x.compose(y), fn___mul__, overflow); }, py::is_operator())
+        .def("__add__", [=](const G& x, py::handle tau) { return finite_group(x.rplus(read_tangent(tau, fn___add__, "tau")), fn___add__); }, py::is_operator())
         .def("__sub__", [](const G& x, const G& y) { return x.rminus(y); }, py::is_operator(),
              "X - Y = X.rminus(Y) = Log(Y^-1 X), so that Y + (X - Y) == X.")
         .def("__eq__", [](const G& x, py::handle y) {

@@ -5,6 +5,18 @@
 
 namespace manif_py::py_bind {
 
+/// q and -q are one rotation. Constructors from rotations pick w > 0, and for a half turn
+/// (|w| below 1e-12, where its sign is rounding noise) the first non-zero of (x, y, z)
+/// positive (scipy's canonical form), so that from_matrix(Exp(v).matrix()) == Exp(v) for
+/// |v| < pi, where Exp gives w = cos(|v|/2) > 0.
+inline Eigen::Quaterniond canonical_sign(const Eigen::Quaterniond& q) {
+  constexpr double half_turn = 1e-12;
+  const Eigen::Vector4d c = q.coeffs();  // (x, y, z, w)
+  double lead = c(3);
+  for (int i = 0; std::abs(lead) <= half_turn && i < 3; ++i) lead = c(i);
+  return lead < 0 ? Eigen::Quaterniond(-c(3), -c(0), -c(1), -c(2)) : q;
+}
+
 /// Quaternion of a validated rotation matrix: orthonormal within 1e-6, det = +1.
 template <class M>
 inline Eigen::Quaterniond quat_from_rotation(const M& R, const std::string& fn, const char* arg) {
@@ -16,7 +28,7 @@ inline Eigen::Quaterniond quat_from_rotation(const M& R, const std::string& fn, 
   const Eigen::Matrix3d Rm = R;
   Eigen::Quaterniond q(Rm);
   q.normalize();
-  return q;
+  return canonical_sign(q);
 }
 
 /// Rejects a homogeneous matrix whose last rows are not the expected constant ones.

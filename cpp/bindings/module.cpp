@@ -4,6 +4,7 @@
 #include <manif_py/batch/parallel_for.h>
 
 #include "batch_args.h"
+#include "shared_settings.h"
 
 namespace py = pybind11;
 
@@ -30,12 +31,19 @@ PYBIND11_MODULE(_core, m) {
   bind_sim3(m, batch);
   bind_sgal3(m, batch);
   bind_rn(m, batch);
+  // The groups bound above are the registry: Python reads their names from here
+  // (manif_py.GROUPS, the @ dispatch, the stubs' check) instead of spelling the list out.
+  py::list names;
+  for (auto item : batch.attr("__dict__").cast<py::dict>())
+    if (py::isinstance<py::module_>(item.second)) names.append(item.first);
+  m.attr("GROUP_NAMES") = py::tuple(names);
+  export_settings(m);  // _decomp and _registration read these settings too
   m.def("set_num_threads", [](int n) {
     if (n < 0) throw py::value_error("set_num_threads: argument 'n' must be >= 0 (0 = all cores)");
     manif_py::batch_threads() = n;
-  }, py::arg("n"), "Threads used by the batch kernels (0 = all hardware threads).");
+  }, py::arg("n"), "Threads used by the batch kernels of every module (0 = all hardware threads).");
   m.def("set_validation", [](bool on) { manif_py::py_bind::batch_validation() = on; }, py::arg("on"),
-        "Turn the per-element input checks of the batch kernels on or off in the calling thread (see manif_py.unchecked).");
+        "Turn the per-element input checks of every module's batch kernels on or off in the calling thread (see manif_py.unchecked).");
   m.def("get_validation", [] { return manif_py::py_bind::batch_validation(); });
   m.def("get_num_threads", [] { return manif_py::effective_threads(); });
   m.def("set_parallel_threshold", [](int64_t n) {

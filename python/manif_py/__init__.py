@@ -30,7 +30,7 @@ def set_num_threads(n: int) -> None:
 
     _threads.set_num_threads(n)
 
-GROUPS = (SO2, SE2, SO3, SE3, SE23, SGal3, Sim3, R1, R2, R3, R4, R5, R6)
+GROUPS = tuple(getattr(_core, name) for name in _core.GROUP_NAMES)  # the groups the core binds, in its order
 
 __all__ = [g.__name__ for g in GROUPS] + [g.__name__ + "Tangent" for g in GROUPS] + [
     "batch", "Rn", "unchecked", "GROUPS", "get_num_threads", "set_num_threads", "set_parallel_threshold",

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _core
 
-_GROUP_NAMES = ("SO2", "SE2", "SO3", "SE3", "SE23", "SGal3", "Sim3", "R1", "R2", "R3", "R4", "R5", "R6")
+_GROUP_NAMES = _core.GROUP_NAMES
 
 
 def _real_array(value, fn, arg):

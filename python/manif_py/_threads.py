@@ -47,12 +47,10 @@ def threads_now() -> int:
 def apply(n: int | None = None) -> int:
     """Set every pool (the C++ modules, and torch when it is loaded) to ``n`` threads, or to
     ``threads_now()``; returns the count used."""
-    from . import _core, _decomp, _registration
+    from . import _core
 
     k = threads_now() if n is None else int(n)
-    _core.set_num_threads(k)
-    _decomp.set_num_threads(k)
-    _registration.set_num_threads(k)
+    _core.set_num_threads(k)  # one setting, shared by _decomp and _registration
     torch = sys.modules.get("torch")
     if torch is not None and torch.get_num_threads() != k:
         torch.set_num_threads(k)

@@ -75,14 +75,24 @@ def _p_index(group: str) -> list[int]:
     return {"SO2": [], "SL2": [0, 2], "GL2": [0, 1, 2], "SL3": list(range(5)), "GL3": list(range(6))}[group]
 
 
+def _check_float(name: str, a) -> None:
+    """A float tensor: complex, integer and bool tensors are refused, not cast."""
+    if not isinstance(a, torch.Tensor):
+        raise TypeError(f"argument '{name}' must be a torch.Tensor, got {type(a).__name__}")
+    if not a.is_floating_point():
+        raise TypeError(f"argument '{name}' must be a float32 or float64 tensor, got {a.dtype}")
+
+
 def hat(group: str, x: torch.Tensor) -> torch.Tensor:
     """(N, d) coordinates -> (N, n, n) Lie algebra matrices."""
+    _check_float("x", x)
     B = basis(group, x.dtype, x.device)
     return torch.einsum("...d,dij->...ij", x, B)
 
 
 def vee(group: str, X: torch.Tensor) -> torch.Tensor:
     """(N, n, n) matrices -> (N, d) coordinates (orthogonal projection onto the algebra)."""
+    _check_float("X", X)
     B = basis(group, X.dtype, X.device)
     return torch.einsum("...ij,dij->...d", X, B)
 
@@ -95,6 +105,7 @@ def haar_weight(g: torch.Tensor) -> torch.Tensor:
     h~_j that approximate mu_H carries the factor 1 / |det h~_j| (Mironenco &
     Forre 2024, the group convolution); for SO2 and SL2 it is 1.
     """
+    _check_float("g", g)
     return 1.0 / torch.linalg.det(g).abs()
 
 

@@ -98,6 +98,7 @@ inline std::string status_text(Status st, Group grp) {
     case Status::NotSymmetric: return "is not symmetric (|A - A^T| above 1e-8 relative; float32: 1e-4)";
     case Status::NotPositiveDefinite: return "is not positive definite (an eigenvalue <= n * eps * the largest)";
     case Status::Overflow: return "gives a result that overflows (not finite)";
+    case Status::Underflow: return "gives a singular value that underflows to 0 (entries too close to the smallest double)";
   }
   return "is invalid";
 }

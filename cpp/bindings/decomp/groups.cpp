@@ -208,8 +208,11 @@ py::object haar_weight_py(py::handle g_h) {
       const decomp::Mat<S, N> g = Eigen::Map<const RowMat<S, N>>(src + i * N * N);
       const Status st = decomp::check_gl_plus<S, N>(g);
       if (st != Status::Ok) return err.report(i, st, "g");
-      wp[i] = S(1) / g.determinant();
-      if (!std::isfinite(wp[i])) err.report(i, Status::Singular, "g");
+      // 1 / det g = 2^(-N e) / det(g 2^-e): the determinant at unit scale cannot underflow
+      // to a false zero; a weight beyond the largest finite S is an overflow, not a singular g.
+      const int e = decomp::scale_exponent<S, N>(g);
+      wp[i] = std::ldexp(S(1) / decomp::scaled<S, N>(g, e).determinant(), -N * e);
+      if (!std::isfinite(wp[i])) err.report(i, Status::Overflow, "g");
     });
     err.raise_if_any(fn, Group::GL2, mat_shape(N) + " with det > 0");
     return w;

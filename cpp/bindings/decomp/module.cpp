@@ -2,7 +2,7 @@
 // decomposition, Haar sampling, the kernel-network pairwise inputs and image warps.
 #include <pybind11/pybind11.h>
 
-#include "../thread_setting.h"
+#include "../shared_settings.h"
 #include "decomp_args.h"
 
 PYBIND11_MODULE(_decomp, m) {
@@ -10,5 +10,5 @@ PYBIND11_MODULE(_decomp, m) {
   manif_py::decomp_bind::bind_groups(m);
   manif_py::decomp_bind::bind_sampling(m);
   manif_py::decomp_bind::bind_warp(m);
-  manif_py::py_bind::bind_thread_setting(m);  // this module's own copy of the setting
+  manif_py::py_bind::adopt_settings(m);  // _core's threads, threshold and validation switch
 }

@@ -2,7 +2,7 @@
 // Procrustes with Jacobians and point-cloud helpers.
 #include <pybind11/pybind11.h>
 
-#include "../thread_setting.h"
+#include "../shared_settings.h"
 
 namespace manif_py::py_bind {
 void bind_diffusion(pybind11::module_& m);
@@ -21,5 +21,5 @@ PYBIND11_MODULE(_registration, m) {
   manif_py::py_bind::bind_icp(m);
   manif_py::py_bind::bind_ppf(m);
   manif_py::py_bind::bind_cloud_index(m);
-  manif_py::py_bind::bind_thread_setting(m);  // this module's own copy of the setting
+  manif_py::py_bind::adopt_settings(m);  // _core's threads, threshold and validation switch
 }

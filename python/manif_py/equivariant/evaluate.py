@@ -21,7 +21,7 @@ import time
 import numpy as np
 import torch
 
-from . import data, transforms
+from . import checkpoint, data, transforms
 from .models import EquivariantNet
 from .train import make_model
 
@@ -65,7 +65,7 @@ def load_run(run_dir: str, device, eval_samples: int | None = None, eval_seed: i
     path = os.path.join(run_dir, "checkpoint.pt")
     if not os.path.exists(path):
         raise FileNotFoundError(f"argument '--runs': {run_dir} has no checkpoint.pt")
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    ckpt = checkpoint.read(path, make_model)
     cfg = ckpt["config"]
     model = make_model(cfg)
     model.load_state_dict(ckpt["model"])
@@ -210,7 +210,7 @@ def finish_run(run: str, shard_results: list, options: dict, quiet: bool = False
         for i, (part, _) in enumerate(shard_results):
             preds[name][i::n] = part[name]
     r = metrics(sets, preds)
-    cfg = torch.load(os.path.join(run, "checkpoint.pt"), map_location="cpu", weights_only=False)
+    cfg = checkpoint.read(os.path.join(run, "checkpoint.pt"), make_model)
     params, cfg = cfg["params"], cfg["config"]
     equivariant = cfg["model"] != "cnn"
     seconds = sum(sec for _, sec in shard_results)

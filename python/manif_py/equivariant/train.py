@@ -26,7 +26,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data.distributed import DistributedSampler
 
 from .. import distributed
-from . import data
+from . import checkpoint, data
 from .layers import SpatialPool
 from .models import MODEL_NAMES, TRAIN_ROTATIONS, build_model, count_parameters
 
@@ -140,13 +140,17 @@ def load_data(cfg: dict):
 
 
 def rng_state(model) -> dict:
-    return dict(torch=torch.get_rng_state(), numpy=np.random.get_state(), python=random.getstate(),
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    # numpy's key array as a tensor: the checkpoint is read back as plain data (no pickled arrays)
+    numpy_state = (name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached))
+    return dict(torch=torch.get_rng_state(), numpy=numpy_state, python=random.getstate(),
                 samples=model.sample_generator.get_state() if hasattr(model, "sample_generator") else None)
 
 
 def set_rng_state(state: dict, model) -> None:
     torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.int64).astype(np.uint32), pos, has_gauss, cached))
     random.setstate(state["python"])
     if state.get("samples") is not None:
         model.sample_generator.set_state(state["samples"])
@@ -183,12 +187,6 @@ def progress_accuracy(model, x: torch.Tensor, y: torch.Tensor, device, final: bo
         model.set_eval_offsets(offsets)
 
 
-def _save_atomic(obj, path: str) -> None:
-    tmp = path + ".tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def _write_json(obj, path: str) -> None:
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
@@ -207,7 +205,7 @@ def train(cfg: dict, out: str, resume: bool = False, rank: int = 0, world_size: 
     ckpt_path = os.path.join(out, "checkpoint.pt")
     ckpt = None
     if resume and os.path.exists(ckpt_path):
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        ckpt = checkpoint.read(ckpt_path, make_model)
         if ckpt["config"]["model"] != cfg["model"]:
             raise ValueError(f"argument '--resume': {ckpt_path} holds a {ckpt['config']['model']!r} run, "
                              f"not {cfg['model']!r}")
@@ -294,7 +292,7 @@ def train(cfg: dict, out: str, resume: bool = False, rank: int = 0, world_size: 
             record["test_acc_clean"], record["test_offsets"] = progress_accuracy(
                 model, x_te, y_te, dev, final=epoch + 1 == cfg["epochs"])
             history.append(record)
-            _save_atomic(dict(model=model.state_dict(), optimizer=optim.state_dict(), scheduler=sched.state_dict(),
+            checkpoint.save(dict(model=model.state_dict(), optimizer=optim.state_dict(), scheduler=sched.state_dict(),
                               epoch=epoch, rng=rng_state(model), config=cfg, history=history, params=params),
                          ckpt_path)
             _write_json(dict(config=cfg, params=params, world_size=world_size, history=history,

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _estimation
+from .._integers import as_int
 from ._args import (
     GROUP_OF_KIND, KIND_NAMES, as_rows, dof_of_kind, information_matrix, keys_array, kind_of_group,
     loss_spec, rep_of_kind,
@@ -46,7 +47,7 @@ class Values:
         return len(self._kinds)
 
     def __getitem__(self, key):
-        key = int(key)
+        key = as_int(key, "key", "Values")
         if not -len(self) <= key < len(self):
             raise IndexError(f"Values: key {key} out of range ({len(self)} variables)")
         kind = int(self._kinds[key])
@@ -139,11 +140,11 @@ class FactorGraph:
 
     def group_of(self, key):
         """The group class of variable `key`."""
-        return GROUP_OF_KIND[self._g.kind(int(key))]
+        return GROUP_OF_KIND[self._g.kind(as_int(key, "key", "group_of"))]
 
     def value(self, key):
         """Current estimate of variable `key` (a group element)."""
-        key = int(key)
+        key = as_int(key, "key", "value")
         kind = self._g.kind(key)
         return GROUP_OF_KIND[kind](self._g.get_values(np.array([key]))[0])
 
@@ -157,7 +158,7 @@ class FactorGraph:
 
     def set_value(self, key, value):
         """Overwrites the estimate of variable `key` with a group element of its group."""
-        key = int(key)
+        key = as_int(key, "key", "set_value")
         kind = self._g.kind(key)
         self._g.set_values(np.array([key]), as_rows([value], kind, "set_value", "value"))
 
@@ -169,10 +170,10 @@ class FactorGraph:
 
     def fix(self, key, fixed=True):
         """Holds variable `key` constant (it anchors its component like a hard prior)."""
-        self._g.set_fixed(int(key), bool(fixed))
+        self._g.set_fixed(as_int(key, "key", "fix"), bool(fixed))
 
     def is_fixed(self, key):
-        return self._g.is_fixed(int(key))
+        return self._g.is_fixed(as_int(key, "key", "is_fixed"))
 
     # ---- factors -------------------------------------------------------------
     def _loss_id(self, robust, fn):
@@ -270,7 +271,7 @@ class FactorGraph:
 
     def jacobians(self, factor_id):
         """Whitened Jacobian blocks U dr/dx_k (dim, dof_k) of one factor, in key order."""
-        return self._g.jacobians(int(factor_id))
+        return self._g.jacobians(as_int(factor_id, "factor_id", "jacobians"))
 
     def add_factor(self, keys, fn, dim, information=None, robust=None):
         """A custom factor evaluated in Python at every iteration.
@@ -307,11 +308,11 @@ class FactorGraph:
 
     def describe_factor(self, factor_id):
         """A readable description: type, id and variables."""
-        return self._g.describe_factor(int(factor_id))
+        return self._g.describe_factor(as_int(factor_id, "factor_id", "describe_factor"))
 
     def residual(self, factor_id):
         """Whitened residual U r of one factor (U^T U = information), shape (dim,)."""
-        return self._g.residual(int(factor_id))
+        return self._g.residual(as_int(factor_id, "factor_id", "residual"))
 
     # ---- evaluation and solving ------------------------------------------------
     def chi2(self, robust=None):
@@ -371,7 +372,7 @@ class FactorGraph:
     def marginal_covariance(self, key, robust=None):
         """Marginal covariance (dof, dof) of variable `key` at the current estimate, in its
         right tangent space: X = X_hat Exp(xi), xi ~ N(0, Sigma)."""
-        return self._g.marginal_covariances([int(key)], *loss_spec(robust, "marginal_covariance"))[0]
+        return self._g.marginal_covariances([as_int(key, "key", "marginal_covariance")], *loss_spec(robust, "marginal_covariance"))[0]
 
     def marginal_covariances(self, keys, robust=None):
         """Marginal covariances of several variables (one factorisation): list of (dof_k, dof_k)."""

@@ -24,6 +24,27 @@ import numpy as np
 from .covariance import Uncertain, _square
 
 
+class SingularInnovationError(np.linalg.LinAlgError):
+    """The innovation covariance S = H P H^T + R of an update is singular or not positive definite.
+    (numpy's LinAlgError, which callers caught before, is itself a ValueError.)"""
+
+
+def _covariance(P, n, name):
+    """``P`` as a symmetric positive semi-definite (n, n) float64 matrix; ValueError naming ``name``."""
+    P = _square(P, n, f"argument '{name}'")
+    scale = float(np.abs(P).max()) if P.size else 0.0
+    if np.abs(P - P.T).max(initial=0.0) > 1e-6 * scale:  # loose enough for float32-made matrices
+        raise ValueError(f"argument '{name}' must be a symmetric covariance, got an asymmetric matrix "
+                         f"(largest |{name} - {name}^T| = {np.abs(P - P.T).max():.3g})")
+    P = 0.5 * (P + P.T)
+    if n:
+        smallest = float(np.linalg.eigvalsh(P)[0])
+        if smallest < -1e-10 * scale:  # rounding, not indefiniteness
+            raise ValueError(f"argument '{name}' must be positive semi-definite, got smallest eigenvalue "
+                             f"{smallest:.6g}")
+    return P
+
+
 class ErrorStateKalmanFilter:
     """EKF whose state is a group element (SE2, SE3, SO3, ... any manif_py group).
 
@@ -32,7 +53,7 @@ class ErrorStateKalmanFilter:
 
     def __init__(self, X0, P0, reset_jacobian=True):
         self.X = X0
-        self.P = _square(P0, X0.dof, "P0").copy()
+        self.P = _covariance(P0, X0.dof, "P0").copy()
         self.reset_jacobian = reset_jacobian
 
     @property
@@ -50,7 +71,7 @@ class ErrorStateKalmanFilter:
         t = u if hasattr(u, "coeffs") else self.X.Tangent(np.asarray(u, dtype=np.float64))
         X, F, G = self.X.rplus(t, jacobians=True)
         self.X = X
-        self.P = F @ self.P @ F.T + G @ _square(Q, self.dof, "Q") @ G.T
+        self.P = F @ self.P @ F.T + G @ _covariance(Q, self.dof, "Q") @ G.T
         self._symmetrize()
         return self
 
@@ -60,7 +81,7 @@ class ErrorStateKalmanFilter:
         X, F, G = f(self.X)
         G = np.atleast_2d(np.asarray(G, dtype=np.float64))
         self.X = X
-        self.P = F @ self.P @ F.T + G @ _square(Q, G.shape[1], "Q") @ G.T
+        self.P = F @ self.P @ F.T + G @ _covariance(Q, G.shape[1], "Q") @ G.T
         self._symmetrize()
         return self
 
@@ -86,8 +107,8 @@ class ErrorStateKalmanFilter:
         H = np.atleast_2d(np.asarray(H, dtype=np.float64))
         if H.shape[1] != self.dof:
             raise ValueError(f"measurement Jacobian must have {self.dof} columns, got shape {H.shape}")
-        R = _square(R, H.shape[0], "R")
-        S = H @ self.P @ H.T + R
+        R = _covariance(R, H.shape[0], "R")
+        S = self._innovation_covariance(H, R)
         K = np.linalg.solve(S, H @ self.P).T  # P H^T S^-1 (S symmetric)
         dx = K @ np.asarray(y, dtype=np.float64)
         if not np.all(np.isfinite(dx)):
@@ -105,9 +126,22 @@ class ErrorStateKalmanFilter:
     def nis(self, y, H, R):
         """Normalised innovation squared y^T S^-1 y (chi2 with m dof when consistent)."""
         H = np.atleast_2d(np.asarray(H, dtype=np.float64))
-        S = H @ self.P @ H.T + _square(R, H.shape[0], "R")
+        S = self._innovation_covariance(H, _covariance(R, H.shape[0], "R"))
         y = np.asarray(y, dtype=np.float64)
         return float(y @ np.linalg.solve(S, y))
+
+    def _innovation_covariance(self, H, R):
+        """S = H P H^T + R, which must be positive definite (else SingularInnovationError)."""
+        S = H @ self.P @ H.T + R
+        S = 0.5 * (S + S.T)
+        try:
+            np.linalg.cholesky(S)
+        except np.linalg.LinAlgError:
+            raise SingularInnovationError(
+                f"the innovation covariance S = H P H^T + R ({S.shape[0]}x{S.shape[0]}) is singular: the "
+                "measurement carries no noise in a direction the state is certain of; give argument 'R' "
+                "a positive definite covariance") from None
+        return S
 
     def _symmetrize(self):
         self.P = 0.5 * (self.P + self.P.T)

@@ -38,6 +38,7 @@ import warnings
 import numpy as np
 
 from .. import _core
+from ._ids import parse_ids
 from .dataset import PoseGraphData
 
 # tag -> (dimension, number of integer ids, number of floats)
@@ -59,26 +60,23 @@ class _Rows:
 
     def __init__(self, path, tag, texts, lines):
         _, n_ids, n_floats = _SPEC[tag]
-        width = n_ids + n_floats
         self.tag, self.lines = tag, np.asarray(lines, dtype=np.int64)
         where = f"{path}:{{}}: {tag}"
-        raw = _parse_floats(" ".join(texts), len(lines) * width)
+        # ids are exact integers (never through float64: 64-bit keys would collide), the rest floats
+        parts = [t.split(None, n_ids) for t in texts]
+        id_tokens = [tok for p in parts for tok in p[:n_ids]]
+        self.ids = parse_ids(id_tokens, lambda k: where.format(lines[k // n_ids])).reshape(len(lines), n_ids)
+        rest = [p[n_ids] if len(p) > n_ids else "" for p in parts]
+        raw = _parse_floats(" ".join(rest), len(lines) * n_floats)
         if raw is None:  # some token is not a number: find it, line by line
-            for text, line in zip(texts, lines):
+            for text, line in zip(rest, lines):
                 for t in text.split():
                     try:
                         float(t)
                     except ValueError:
                         raise ValueError(f"{where.format(line)}: cannot read {t!r} as a number") from None
             raise ValueError(f"{path}: {tag}: could not parse the numbers")
-        raw = raw.reshape(len(lines), width)
-        ids = raw[:, :n_ids]
-        bad = ~np.isfinite(ids).all(1) | (ids != np.round(ids)).any(1) | (ids < 0).any(1)
-        if bad.any():
-            line = lines[int(np.argmax(bad))]
-            raise ValueError(f"{where.format(line)}: ids must be non-negative integers")
-        self.ids = ids.astype(np.int64)
-        self.x = raw[:, n_ids:]
+        self.x = raw.reshape(len(lines), n_floats)
         bad = ~np.isfinite(self.x).all(1)
         if bad.any():
             raise ValueError(f"{where.format(lines[int(np.argmax(bad))])}: NaN or inf in the values")
@@ -94,6 +92,8 @@ class _Rows:
 def _parse_floats(text, count):
     """The `count` whitespace-separated numbers of `text` as float64, parsed at C speed;
     None if some token is not a number."""
+    if count == 0:
+        return np.zeros(0) if not text.strip() else None
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy warns (rather than raises) when it stops early
         try:
@@ -103,10 +103,24 @@ def _parse_floats(text, count):
     return out if out.size == count else None
 
 
+def _text_lines(path):
+    """The lines of text file `path`; ValueError naming it for a binary (NUL bytes) or non-UTF-8 file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if b"\0" in data:
+        raise ValueError(f"{path}: is a binary file (NUL bytes), not a g2o/TORO text file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ValueError(f"{path}:{line}: not UTF-8 text (byte {data[exc.start]:#04x}); "
+                         "not a g2o/TORO text file") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # as open()'s universal newlines
+
+
 def _tokenize(path, ignore_unknown):
     """Per tag, a _Rows of its lines. Checks every line's count of values."""
-    with open(path, "r") as f:
-        heads = [line.split(None, 1) for line in f]
+    heads = [line.split(None, 1) for line in _text_lines(path)]
     buckets = {}
     for number, head in enumerate(heads, start=1):
         if head and head[0][0] != "#":
@@ -295,8 +309,10 @@ def read_graph(path, edge2_order="auto", edge3_order="toro", ignore_unknown=Fals
 
     if len(pose_ids):
         _check_known(path, pose_ids, edges.reshape(-1), np.repeat(edge_lines, 2), "pose")
-    else:
+    elif len(edges):
         pose_ids, poses = _chain(group, edges, meas)
+    else:
+        raise ValueError(f"{path}: has no pose vertex or edge lines (an empty or comment-only file?)")
 
     # ---- landmarks -------------------------------------------------------------
     lm_ids, lm_pos, lm_lines = np.zeros(0, dtype=np.int64), np.zeros((0, dim)), np.zeros(0, dtype=np.int64)

@@ -15,6 +15,7 @@ import numpy as np
 
 import manif_py as mp
 
+from ._ids import parse_id
 from .graph import FactorGraph
 
 _VERTEX, _EDGE = "VERTEX_SIM3:QUAT", "EDGE_SIM3:QUAT"
@@ -22,10 +23,7 @@ _IU = np.triu_indices(7)
 
 
 def _int_id(tok, path, line):
-    try:
-        return int(tok)
-    except ValueError:
-        raise ValueError(f"{path}:{line}: id {tok!r} is not an integer") from None
+    return parse_id(tok, f"{path}:{line}")  # exact: 64-bit ids never pass through float64
 
 
 def read_sim3_g2o(path):

@@ -8,8 +8,19 @@ class LZFError(ValueError):
     """A truncated or inconsistent LZF stream."""
 
 
+# The most output one input byte can give: a long back-reference is 3 bytes for at most
+# 7 + 255 + 2 = 264 output bytes. A declared size above it cannot be honest.
+MAX_RATIO = 88
+
+
 def lzf_decompress(src: bytes, out_len: int) -> bytes:
-    """Decode an LZF stream (liblzf format, as PCL's binary_compressed uses)."""
+    """Decode an LZF stream (liblzf format, as PCL's binary_compressed uses).
+
+    ``out_len`` is checked against what ``src`` can possibly decode to before the
+    output is allocated, so a lying size word costs nothing."""
+    if out_len < 0 or out_len > MAX_RATIO * len(src):
+        raise LZFError(f"LZF size word says {out_len} bytes, but {len(src)} compressed bytes decode to at most "
+                       f"{MAX_RATIO * len(src)}")
     out = bytearray(out_len)
     ip, op, n = 0, 0, len(src)
     while ip < n:

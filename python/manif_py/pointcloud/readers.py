@@ -24,8 +24,9 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from .._integers import as_int
 from .cloud import PointCloud
-from .lzf import LZFError, lzf_decompress
+from .lzf import MAX_RATIO, LZFError, lzf_decompress
 from .sampling import resample, sample_mesh
 
 CLOUD_EXTENSIONS = (".ply", ".pcd", ".xyz", ".xyzn", ".txt", ".pts", ".obj", ".off", ".stl")
@@ -97,11 +98,54 @@ def _fan(polygons):
 # -------------------------------------------------------------------------------- PLY
 
 
-def _read_ply(path):
+_PLY_SIZES = {"char": 1, "int8": 1, "uchar": 1, "uint8": 1, "short": 2, "int16": 2, "ushort": 2, "uint16": 2,
+              "int": 4, "int32": 4, "uint": 4, "uint32": 4, "float": 4, "float32": 4, "double": 8, "float64": 8}
+
+
+def _check_ply_sizes(data: bytes):
+    """The element counts of a PLY header must fit in the bytes after it (plyfile allocates
+    every element's array from its count before reading it)."""
+    end = data.find(b"end_header")
+    if not data.startswith(b"ply") or end < 0:
+        raise _Corrupt("PLY file lacks its 'ply' magic or its end_header line")
+    body_start = data.find(b"\n", end)
+    available = len(data) - (body_start + 1 if body_start >= 0 else len(data))
+    binary, elements = False, []
+    for raw in _text(data[:end]).splitlines():
+        words = raw.split()
+        if not words:
+            continue
+        if words[0] == "format" and len(words) > 1:
+            binary = words[1].startswith("binary")
+        elif words[0] == "element" and len(words) >= 3:
+            try:
+                count = int(words[2])
+            except ValueError:
+                raise _Corrupt(f"PLY element {words[1]!r} has a count {words[2]!r} that is not an integer") from None
+            if count < 0:
+                raise _Corrupt(f"PLY element {words[1]!r} has a negative count {count}")
+            elements.append([words[1], count, 0])
+        elif words[0] == "property" and elements and len(words) >= 3:
+            if words[1] == "list":  # at least the length field (lists may be empty)
+                row = _PLY_SIZES.get(words[2], 1) if binary else 2
+            else:  # one value: its size in binary, a character and a separator in ascii
+                row = _PLY_SIZES.get(words[1], 1) if binary else 2
+            elements[-1][2] += row
+    least = sum(count * row for _, count, row in elements)
+    if not binary and least:
+        least -= 1  # the last value needs no separator
+    if least > available:
+        name, count, _ = max(elements, key=lambda e: e[1] * e[2])
+        raise _Corrupt(f"PLY header declares {count} '{name}' elements (at least {least} bytes of data in all); "
+                       f"the file has {available} after its header")
+
+
+def _read_ply(path, data: bytes):
     from plyfile import PlyData
 
+    _check_ply_sizes(data)
     try:
-        ply = PlyData.read(str(path))
+        ply = PlyData.read(_stdio.BytesIO(data))
     except Exception as exc:
         raise _Corrupt(f"unreadable PLY ({type(exc).__name__}: {exc})") from None
     names = [e.name for e in ply.elements]
@@ -161,11 +205,14 @@ def _read_pcd(data: bytes):
         raise _Corrupt(f"PCD header is incomplete or malformed ({exc})") from None
     if not (len(fields) == len(sizes) == len(types) == len(counts)):
         raise _Corrupt("PCD header FIELDS, SIZE, TYPE and COUNT differ in length")
+    if npts < 0 or min(counts, default=1) < 1:
+        raise _Corrupt(f"PCD header declares {npts} points with COUNT {counts}: sizes must be positive")
     try:
         dtype = np.dtype([(f"{f}_{i}", "<" + _PCD_TYPES[(t, s)], (c,)) for i, (f, s, t, c) in enumerate(zip(fields, sizes, types, counts))])
     except KeyError as exc:
         raise _Corrupt(f"PCD header has an unsupported TYPE/SIZE {exc}") from None
     cols = {}
+    _check_pcd_size(npts, dtype.itemsize, sum(counts), mode, len(data) - pos)
     if mode == "ascii":
         body = _text(data[pos:])
         try:
@@ -195,9 +242,9 @@ def _read_pcd(data: bytes):
         csize, usize = struct.unpack("<II", data[pos : pos + 8])
         if len(data) - pos - 8 < csize:
             raise _Corrupt(f"PCD binary_compressed data is truncated ({len(data) - pos - 8} bytes, header says {csize})")
-        raw = lzf_decompress(data[pos + 8 : pos + 8 + csize], usize)
-        if usize != npts * dtype.itemsize:
+        if usize != npts * dtype.itemsize:  # checked before decoding: the size word allocates
             raise _Corrupt(f"PCD binary_compressed holds {usize} bytes, expected {npts * dtype.itemsize}")
+        raw = lzf_decompress(data[pos + 8 : pos + 8 + csize], usize)
         off = 0  # fields are stored one after another (structure of arrays)
         for i, f in enumerate(fields):
             sub = dtype.fields[f"{f}_{i}"][0]
@@ -219,6 +266,19 @@ def _read_pcd(data: bytes):
             packed = np.asarray(packed).reshape(-1).astype(np.uint32)
             colors = np.stack([(packed >> 16) & 255, (packed >> 8) & 255, packed & 255], 1) / 255.0
     return pts, normals, colors
+
+
+def _check_pcd_size(npts, itemsize, values, mode, available):
+    """The data a PCD header declares must fit in the bytes after it, before anything is allocated."""
+    if mode == "binary":
+        least = npts * itemsize
+    elif mode == "binary_compressed":
+        least = 8 + -(-npts * itemsize // MAX_RATIO)  # size words + the best LZF can do
+    else:  # ascii: one character and one separator per value at least
+        least = 2 * npts * values - 1 if npts else 0
+    if least > available:
+        raise _Corrupt(f"PCD header declares {npts} points ({mode}), which need at least {least} bytes; "
+                       f"the file has {available} after its header")
 
 
 # ------------------------------------------------------------------------ text clouds
@@ -341,6 +401,8 @@ def _read_off(data: bytes):
         nv, nf = int(rest[0]), int(rest[1])
     except (IndexError, ValueError):
         raise _Corrupt(f"OFF counts line is malformed: {' '.join(rest)!r}") from None
+    if nv < 0 or nf < 0:
+        raise _Corrupt(f"OFF counts line declares {nv} vertices and {nf} faces: counts must be >= 0")
     if len(body) < nv + nf:
         raise _Corrupt(f"OFF file is truncated: {len(body)} data lines, header says {nv} vertices + {nf} faces")
     try:
@@ -403,7 +465,7 @@ def _parse(path):
     data = _read_bytes(path)
     try:
         if ext == ".ply":
-            return _read_ply(path)
+            return _read_ply(path, data)
         if ext == ".pcd":
             return (*_read_pcd(data), None)
         if ext in (".xyz", ".xyzn", ".txt", ".pts"):
@@ -449,15 +511,18 @@ def load_point_cloud(path, n_points: Optional[int] = None, seed=0, drop_invalid:
     """A cloud from any supported file: meshes (files with faces) are sampled with
     sample_mesh(n_points or mesh_points); clouds are read and, when n_points is given,
     resampled to n_points (with replacement only when the file has fewer)."""
+    if n_points is not None:
+        n_points = as_int(n_points, "n_points", "load_point_cloud")
+    mesh_points = as_int(mesh_points, "mesh_points", "load_point_cloud")
     pts, normals, colors, faces = _parse(path)
     if faces is not None and len(faces):
         v, f = read_mesh(path)
-        cloud = sample_mesh(v, f, int(n_points or mesh_points), seed)
+        cloud = sample_mesh(v, f, n_points or mesh_points, seed)
         cloud.name = os.path.basename(str(path))
         return cloud
     cloud = _finish(path, pts, normals, colors, drop_invalid)
     if n_points is None:
         return cloud
-    idx = resample(cloud.points, int(n_points), seed)
+    idx = resample(cloud.points, n_points, seed)
     pick = lambda x: None if x is None else x[idx]  # noqa: E731
     return PointCloud(cloud.points[idx], pick(cloud.normals), pick(cloud.colors), cloud.name)

@@ -18,6 +18,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from .. import _registration as _C
+from .._integers import as_int
 
 __all__ = [
     "cosine_schedule",
@@ -59,7 +60,7 @@ def cosine_schedule(T: int, s: float = 0.008) -> Dict[str, np.ndarray]:
     - ``gamma1``: (1 - alpha_bar_{t-1}) sqrt(alpha_t) / (1 - alpha_bar_t)
     - ``beta_tilde``: (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) beta_t
     """
-    return _C.cosine_schedule(int(T), float(s))
+    return _C.cosine_schedule(as_int(T, "T", "cosine_schedule"), float(s))
 
 
 def diffuse(H0, t, eps, T: int = 200, sigma: Sequence[float] = (0.05, 0.03), s: float = 0.008) -> np.ndarray:
@@ -79,7 +80,7 @@ def diffuse(H0, t, eps, T: int = 200, sigma: Sequence[float] = (0.05, 0.03), s: 
         (N, 7) noisy poses H_t, dtype of ``H0``.
     """
     sr, st = _sigma(sigma, "diffuse")
-    return _C.diffuse(H0, t, eps, int(T), sr, st, float(s))
+    return _C.diffuse(H0, t, eps, as_int(T, "T", "diffuse"), sr, st, float(s))
 
 
 def posterior_step(H0_hat, H, t, eps=None, T: int = 200, sigma: Sequence[float] = (0.05, 0.03),
@@ -100,7 +101,7 @@ def posterior_step(H0_hat, H, t, eps=None, T: int = 200, sigma: Sequence[float] 
         (N, 7) poses H_{t-1}.
     """
     sr, st = _sigma(sigma, "posterior_step")
-    return _C.posterior_step(H0_hat, H, t, eps, int(T), sr, st, float(s))
+    return _C.posterior_step(H0_hat, H, t, eps, as_int(T, "T", "posterior_step"), sr, st, float(s))
 
 
 def weighted_procrustes(src, tgt, w, eps: float = 1e-8) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -150,12 +151,12 @@ def knn(query, ref, k: int) -> Tuple[np.ndarray, np.ndarray]:
     Returns:
         idx (M, k) int64 into ``ref`` and dist2 (M, k) squared distances, nearest first.
     """
-    return _C.knn(query, ref, int(k))
+    return _C.knn(query, ref, as_int(k, "k", "knn"))
 
 
 def knn_batch(query, ref, k: int) -> Tuple[np.ndarray, np.ndarray]:
     """Batched :func:`knn`: query (B, M, 3), ref (B, N, 3) -> idx (B, M, k) int64, dist2 (B, M, k)."""
-    return _C.knn_batch(query, ref, int(k))
+    return _C.knn_batch(query, ref, as_int(k, "k", "knn_batch"))
 
 
 def estimate_normals(points, k: int = 16, viewpoint=None) -> np.ndarray:
@@ -168,7 +169,7 @@ def estimate_normals(points, k: int = 16, viewpoint=None) -> np.ndarray:
         (N, 3) unit normals facing ``viewpoint`` if given, else pointing away
         from the cloud's centroid (outward for closed, roughly convex shapes).
     """
-    return _C.estimate_normals(points, int(k), viewpoint)
+    return _C.estimate_normals(points, as_int(k, "k", "estimate_normals"), viewpoint)
 
 
 def ppf_features(points, normals, k: int = 64, radius: float = 0.3) -> Tuple[np.ndarray, np.ndarray]:
@@ -186,7 +187,7 @@ def ppf_features(points, normals, k: int = 64, radius: float = 0.3) -> Tuple[np.
     Returns:
         idx (B, N, k) int64 (within each cloud) and feats (B, N, k, 10).
     """
-    return _C.ppf_features(points, normals, int(k), float(radius))
+    return _C.ppf_features(points, normals, as_int(k, "k", "ppf_features"), float(radius))
 
 
 def icp(src, tgt, tgt_normals=None, init=None, max_iterations: int = 30,
@@ -213,7 +214,7 @@ def icp(src, tgt, tgt_normals=None, init=None, max_iterations: int = 30,
         tgt's frame), ``fitness`` (fraction of src points with a correspondence within
         the distance), ``inlier_rmse``, ``iterations`` and ``converged``.
     """
-    return _C.icp(src, tgt, tgt_normals, init, int(max_iterations), max_correspondence_distance, method,
+    return _C.icp(src, tgt, tgt_normals, init, as_int(max_iterations, "max_iterations", "icp"), max_correspondence_distance, method,
                   float(tolerance), robust_kernel, kernel_scale)
 
 
@@ -252,11 +253,13 @@ def _as_storage(pose):
 
 
 def set_num_threads(n: int) -> None:
-    """Threads for these kernels alone (0 = all cores); ``manif_py.set_num_threads``
-    sets every compiled module at once."""
-    _C.set_num_threads(int(n))
+    """Threads of the package's C++ kernels (0 = all cores): one setting, shared by every
+    compiled module. ``manif_py.set_num_threads`` sets it and torch's threads too."""
+    from .. import _core
+
+    _core.set_num_threads(as_int(n, "n", "set_num_threads"))
 
 
 def get_num_threads() -> int:
-    """Threads the kernels of this module use."""
+    """Threads the C++ kernels use."""
     return _C.get_num_threads()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 
+import numpy as np
 import torch
 
 from . import _cpp_backend, _torch_backend
@@ -42,8 +43,28 @@ def select_backend(backend: str | None, device: torch.device):
     return BACKENDS[name]
 
 
+def _check_real(args, names):
+    """Tensors and arrays must already be float: a complex, integer or bool one would be cast
+    silently (dropping imaginary parts, or treating flags as numbers). Python numbers and lists
+    of numbers are converted; bools and complex numbers are refused there too."""
+    for a, name in zip(args, names):
+        if isinstance(a, torch.Tensor):
+            ok, got = a.is_floating_point(), a.dtype
+        elif isinstance(a, np.ndarray):
+            ok, got = a.dtype.kind == "f", a.dtype
+        elif isinstance(a, (bool, np.bool_, complex, np.complexfloating)):
+            ok, got = False, type(a).__name__
+        elif a is None or isinstance(a, (int, float)):
+            continue
+        else:
+            ok, got = np.asarray(a).dtype.kind in "iuf", np.asarray(a).dtype
+        if not ok:
+            raise TypeError(f"argument '{name}' must be a float32 or float64 tensor, got {got}")
+
+
 def _as_tensors(args, names):
     """Tensors of one floating dtype (float32 or float64) on one device."""
+    _check_real(args, names)
     tensors = [a for a in args if isinstance(a, torch.Tensor)]
     device = tensors[0].device if tensors else torch.device("cpu")
     arrays = [a if isinstance(a, torch.Tensor) else

@@ -7,20 +7,15 @@
 #include <thread>
 #include <vector>
 
+#include "settings.h"
+
 namespace manif_py {
 
 /// Number of worker threads for the batch kernels (0 = all hardware threads).
-inline std::atomic<int>& batch_threads() {
-  static std::atomic<int> n{0};
-  return n;
-}
+inline std::atomic<int>& batch_threads() { return settings().threads; }
 
-/// Below this many elements a batch runs on the calling thread: starting a
-/// thread costs about as much as a few thousand cheap elements.
-inline std::atomic<int64_t>& parallel_threshold() {
-  static std::atomic<int64_t> n{20000};
-  return n;
-}
+/// Below this many elements a batch runs on the calling thread.
+inline std::atomic<int64_t>& parallel_threshold() { return settings().parallel_threshold; }
 
 inline int effective_threads() {
   const int req = batch_threads().load();

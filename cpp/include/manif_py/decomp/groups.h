@@ -25,6 +25,7 @@ enum class Status {
   NotSymmetric,         // spd_* input that is not symmetric
   NotPositiveDefinite,  // spd_log / sqrt / inv_sqrt input with an eigenvalue <= 0
   Overflow,             // the result is not representable (spd_exp of a huge matrix)
+  Underflow,            // a singular value of the result underflows to 0 (entries near the smallest double)
 };
 
 template <class S, int N>

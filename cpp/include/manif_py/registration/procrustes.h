@@ -20,6 +20,7 @@
 #include <Eigen/Eigenvalues>
 #include <Eigen/SVD>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
@@ -37,31 +38,52 @@ constexpr double procrustes_degenerate_ratio() {
 }
 
 /// Weighted centroids and cross-covariance of one problem (accumulated in double).
+/// M is kept at unit scale: the true cross-covariance is M * cy * cs, with cs and cy
+/// the powers of two nearest above the largest |coordinate| of src and tgt. The
+/// rotation depends only on M's direction, and sum w dy ds^T over- or underflows for
+/// clouds at 1e200 (1e400) or 1e-200; multiplying by powers of two is exact.
 struct ProcrustesMoments {
   double W = 0;
   Vec3d s_bar = Vec3d::Zero(), y_bar = Vec3d::Zero();
-  Mat3d M = Mat3d::Zero();  // sum w (y - y_bar)(s - s_bar)^T
+  Mat3d M = Mat3d::Zero();      // sum w (y - y_bar)/cy ((s - s_bar)/cs)^T
+  double inv_cs = 1, inv_cy = 1;  // 1 / cs, 1 / cy: normal doubles (exponents clamped to +-1000)
+
+  static double inverse_scale(double largest) {
+    int e = 0;
+    std::frexp(largest, &e);
+    return std::ldexp(1.0, -std::clamp(e, -1000, 1000));
+  }
+
+  /// (p - centroid) * f for a point p of S.
+  template <class S>
+  static Vec3d unit(const S* p, const Vec3d& centroid, double f) {
+    return (Eigen::Map<const Eigen::Matrix<S, 3, 1>>(p).template cast<double>() - centroid) * f;
+  }
 
   template <class S>
   void compute(const S* src, const S* tgt, const S* w, int64_t P) {
     W = 0;
     Vec3d ss = Vec3d::Zero(), ys = Vec3d::Zero();
+    double smax = 0, ymax = 0;
     for (int64_t i = 0; i < P; ++i) {
       const double wi = double(w[i]);
+      const Vec3d s = Eigen::Map<const Eigen::Matrix<S, 3, 1>>(src + 3 * i).template cast<double>();
+      const Vec3d y = Eigen::Map<const Eigen::Matrix<S, 3, 1>>(tgt + 3 * i).template cast<double>();
       W += wi;
-      ss += wi * Eigen::Map<const Eigen::Matrix<S, 3, 1>>(src + 3 * i).template cast<double>();
-      ys += wi * Eigen::Map<const Eigen::Matrix<S, 3, 1>>(tgt + 3 * i).template cast<double>();
+      ss += wi * s;
+      ys += wi * y;
+      smax = std::max(smax, s.cwiseAbs().maxCoeff());
+      ymax = std::max(ymax, y.cwiseAbs().maxCoeff());
     }
     if (!(W > 0)) return;
     s_bar = ss / W;
     y_bar = ys / W;
+    inv_cs = inverse_scale(smax);
+    inv_cy = inverse_scale(ymax);
     // Second pass on centred points: no cancellation for clouds far from the origin.
     M.setZero();
-    for (int64_t i = 0; i < P; ++i) {
-      const Vec3d ds = Eigen::Map<const Eigen::Matrix<S, 3, 1>>(src + 3 * i).template cast<double>() - s_bar;
-      const Vec3d dy = Eigen::Map<const Eigen::Matrix<S, 3, 1>>(tgt + 3 * i).template cast<double>() - y_bar;
-      M.noalias() += (double(w[i]) * dy) * ds.transpose();
-    }
+    for (int64_t i = 0; i < P; ++i)
+      M.noalias() += (double(w[i]) * unit(tgt + 3 * i, y_bar, inv_cy)) * unit(src + 3 * i, s_bar, inv_cs).transpose();
   }
 };
 
@@ -140,6 +162,8 @@ void weighted_procrustes_backward(const S* src, const S* tgt, const S* w, int64_
   for (int k = 0; k < 3; ++k) inv(k) = lam(k) > floor && lam(k) > 0 ? 1.0 / lam(k) : 0.0;
   const Mat3d& Q = es.eigenvectors();
   const Vec3d z = Q * inv.asDiagonal() * (Q.transpose() * g_omega);
+  // GM = dL/dM at unit scale: the true dL/dM is GM / (cy cs) (M is stored divided by cy cs),
+  // so every term below pairs it with dy / cy and ds / cs and divides by the remaining factor.
   const Mat3d GM = R * hat3(z);
 
   const double invW = 1.0 / mo.W;
@@ -147,11 +171,13 @@ void weighted_procrustes_backward(const S* src, const S* tgt, const S* w, int64_
     const double wi = double(w[i]);
     const Vec3d ds = Eigen::Map<const Eigen::Matrix<S, 3, 1>>(src + 3 * i).template cast<double>() - mo.s_bar;
     const Vec3d dy = Eigen::Map<const Eigen::Matrix<S, 3, 1>>(tgt + 3 * i).template cast<double>() - mo.y_bar;
-    const Vec3d gs = wi * (GM.transpose() * dy - invW * Rt_gt);
-    const Vec3d gy = wi * (GM * ds + invW * gt);
+    const Vec3d us = ds * mo.inv_cs, uy = dy * mo.inv_cy;
+    const Vec3d gy_M = GM * us;
+    const Vec3d gs = wi * ((GM.transpose() * uy) * mo.inv_cs - invW * Rt_gt);
+    const Vec3d gy = wi * (gy_M * mo.inv_cy + invW * gt);
     Eigen::Map<Eigen::Matrix<S, 3, 1>>(g_src + 3 * i) = gs.cast<S>();
     Eigen::Map<Eigen::Matrix<S, 3, 1>>(g_tgt + 3 * i) = gy.cast<S>();
-    g_w[i] = S(dy.dot(GM * ds) + invW * (gt.dot(dy) - Rt_gt.dot(ds)));
+    g_w[i] = S(uy.dot(gy_M) + invW * (gt.dot(dy) - Rt_gt.dot(ds)));
   }
 }
 
