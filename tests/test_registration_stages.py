@@ -88,8 +88,9 @@ def test_cache_round_trip(problem, prepared, tmp_path):
     prepared.save(path)
     loaded = PreparedModel.load(path, problem[0])
     np.testing.assert_array_equal(loaded.points, prepared.points)
-    np.testing.assert_array_equal(loaded.ppf_keys, prepared.ppf_keys)
-    np.testing.assert_array_equal(loaded.ppf_alpha, prepared.ppf_alpha)
+    for field in ("ppf_offsets", "ppf_ref", "ppf_alpha", "coarse_index"):
+        np.testing.assert_array_equal(getattr(loaded, field), getattr(prepared, field))
+        assert getattr(loaded, field).dtype == getattr(prepared, field).dtype
     for (p, n), (q, m) in zip(loaded.levels, prepared.levels):
         np.testing.assert_array_equal(p, q)
         np.testing.assert_array_equal(n, m)
@@ -127,6 +128,28 @@ def test_corrupt_cache_is_refused_naming_the_file(prepared, tmp_path):
         PreparedModel.load(missing)
 
 
+@pytest.mark.parametrize("field, change, message", [
+    ("ppf_offsets", lambda a: a[:-1], "ppf_offsets.*shape"),
+    ("ppf_offsets", lambda a: np.where(np.arange(len(a)) == 7, a[-1] + 5, a), "ppf_offsets.*rise"),
+    ("ppf_ref", lambda a: np.where(np.arange(len(a)) == 0, 10 ** 6, a), "reference indices out of range"),
+    ("ppf_ref", lambda a: a[:-1], "PPF table has"),
+    ("ppf_alpha", lambda a: np.where(np.arange(len(a)) == 0, np.nan, a), "ppf_alpha.*NaN"),
+    ("ppf_alpha", lambda a: a.astype(np.int64), "ppf_alpha.*dtype"),
+    ("coarse_index", lambda a: a - 1, "coarse_index"),
+])
+def test_tampered_global_table_in_a_cache_is_refused(prepared, tmp_path, field, change, message):
+    # The C++ voting reads through these arrays: a cache must never hand it an index out of range.
+    good = tmp_path / "good.npz"
+    prepared.save(good)
+    with np.load(good) as f:
+        data = {k: f[k] for k in f.files}
+    data[field] = change(data[field])
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **data)
+    with pytest.raises(ValueError, match=f"bad.npz.*{message}"):
+        PreparedModel.load(bad)
+
+
 def test_cache_of_another_model_or_version_is_refused(prepared, tmp_path):
     path = tmp_path / "cache.npz"
     prepared.save(path)
@@ -137,10 +160,10 @@ def test_cache_of_another_model_or_version_is_refused(prepared, tmp_path):
         load_or_prepare(other, path)
     with np.load(path) as f:
         data = {k: f[k] for k in f.files}
-    data["format_version"] = np.int64(999)
+    data["format_version"] = np.int64(1)  # the numpy-voting cache format, before the C++ table
     old = tmp_path / "old.npz"
     np.savez(old, **data)
-    with pytest.raises(ValueError, match="old.npz.*format version 999"):
+    with pytest.raises(ValueError, match="old.npz.*format version 1"):
         PreparedModel.load(old)
 
 
@@ -228,3 +251,86 @@ def test_register_command_staged_with_a_model_cache_writes_json_lines(problem, t
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(lines) == 2 and all(line["error"] is None and line["margin"] is not None for line in lines)
     assert _errors(np.array(lines[0]["pose"]), T)[0] < 5.0
+
+
+def test_cached_model_trees_give_what_a_fresh_tree_gives(problem, prepared):
+    """The prepared model's kd-trees (built once) answer as the per-call kernels, which build their own."""
+    from manif_py.registration import kernels
+
+    _, scan, T = problem
+    index = prepared.index()
+    assert index is prepared.index() and index.size == len(prepared.points)  # built once, then reused
+    idx, d2 = index.knn(scan, 3)
+    ref_idx, ref_d2 = kernels.knn(scan, prepared.points, 3)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_array_equal(d2, ref_d2)
+    inits = np.stack([T, np.eye(4)])
+    out = index.icp(scan, inits, max_iterations=10, max_correspondence_distance=0.05)
+    for k, T0 in enumerate(inits):
+        r = kernels.icp(scan, prepared.points, prepared.normals, init=T0, max_iterations=10,
+                        max_correspondence_distance=0.05, method="point_to_plane")
+        np.testing.assert_allclose(out["matrix"][k], r["matrix"], atol=1e-12)
+        assert out["iterations"][k] == r["iterations"] and out["fitness"][k] == r["fitness"]
+
+
+def test_cloud_index_refuses_bad_input(prepared):
+    from manif_py import _registration
+
+    with pytest.raises(ValueError, match="'normals'.*like 'points'"):
+        _registration.CloudIndex(prepared.points, prepared.normals[:-1])
+    with pytest.raises(ValueError, match="'points'.*at least 3"):
+        _registration.CloudIndex(prepared.points[:2], prepared.normals[:2])
+    index = prepared.index(0)
+    with pytest.raises(ValueError, match="'k'"):
+        index.knn(prepared.points[:5], 0)
+    with pytest.raises(ValueError, match="'inits' entry 1"):
+        index.icp(prepared.points[:50], np.stack([np.eye(4), 2 * np.eye(4)]), max_correspondence_distance=0.1)
+    with pytest.raises(ValueError, match="'inits'"):
+        index.icp(prepared.points[:50], np.eye(4), max_correspondence_distance=0.1)
+    with pytest.raises(ValueError, match="max_correspondence_distance"):
+        index.icp(prepared.points[:50], np.eye(4)[None], max_correspondence_distance=-1.0)
+    with pytest.raises(TypeError, match="not picklable"):
+        import pickle
+        pickle.dumps(index)
+
+
+def test_prepared_model_pays_for_its_kd_trees_once_across_scans(problem, prepared):
+    # Coarse ICP, fine ICP and verification reuse the model's trees: two scans, the same tree objects.
+    _, scan, _ = problem
+    staged_registration(scan, prepared, seed=0)
+    trees = {k: id(v) for k, v in prepared._indices.items()}
+    staged_registration(scan[::2], prepared, seed=1)
+    assert {k: id(v) for k, v in prepared._indices.items()} == trees and set(trees) >= {None, -1}
+
+
+def test_bounded_knn_leaves_far_points_out(prepared):
+    rng = np.random.default_rng(5)
+    query = np.concatenate([prepared.points[:20] + 1e-3, rng.uniform(5.0, 6.0, (10, 3))])  # 10 far off
+    index = prepared.index()
+    idx, d2 = index.knn(query, 2, max_distance=0.05)
+    full_idx, full_d2 = index.knn(query, 2)
+    near = full_d2 <= 0.05 ** 2
+    np.testing.assert_array_equal(idx[near], full_idx[near])
+    np.testing.assert_array_equal(d2[near], full_d2[near])
+    assert np.all(idx[~near] == -1) and np.all(np.isinf(d2[~near])) and (~near[20:]).all()
+    with pytest.raises(ValueError, match="max_distance"):
+        index.knn(query, 1, max_distance=0.0)
+
+
+def test_staged_registration_does_not_depend_on_the_thread_count(problem, prepared):
+    import manif_py
+    from manif_py import _registration
+
+    _, scan, _ = problem
+    before = manif_py._threads._requested
+    try:
+        manif_py.set_num_threads(1)
+        assert _registration.get_num_threads() == 1
+        one = staged_registration(scan, prepared, seed=2)
+        manif_py.set_num_threads(2)
+        assert _registration.get_num_threads() == 2
+        two = staged_registration(scan, prepared, seed=2)
+    finally:
+        manif_py.set_num_threads(before)
+    np.testing.assert_array_equal(one.transformation, two.transformation)
+    assert one.confident == two.confident and one.margin == two.margin

@@ -17,7 +17,7 @@ import numpy as np
 from .global_hypotheses import ppf_hypotheses
 from .icp_refinement import refine_hypotheses
 from .pipeline import RegistrationResult, fitness_of
-from .prepared import PreparedModel, normals_of
+from .prepared import PreparedModel
 from .preprocess import check_cloud, diameter
 from .verification import verify
 
@@ -50,7 +50,7 @@ def staged_registration(scan_points, prepared: PreparedModel, *, top_k: int = 8,
                                 fine_candidates=fine_candidates)
     seconds["icp"] = time.perf_counter() - t
     t = time.perf_counter()
-    verdict = verify(scan, prepared, refined, scan_normals=normals_of(scan))
+    verdict = verify(scan, prepared, refined)
     seconds["verification"] = time.perf_counter() - t
     T = refined[verdict.best]
     distance = 0.02 * prepared.diameter if inlier_distance is None else float(inlier_distance)
