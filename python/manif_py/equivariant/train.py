@@ -13,7 +13,6 @@ trajectory as one.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import random
@@ -26,7 +25,8 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data.distributed import DistributedSampler
 
-from . import data, distributed
+from .. import distributed
+from . import data
 from .layers import SpatialPool
 from .models import MODEL_NAMES, TRAIN_ROTATIONS, build_model, count_parameters
 
@@ -306,10 +306,7 @@ def train(cfg: dict, out: str, resume: bool = False, rank: int = 0, world_size: 
         else:
             history.append(record)
         distributed.barrier()
-    # Free the DDP wrapper (its reducer holds work on the process group) before the group goes:
-    # the other order can abort a rank at exit inside gloo's teardown.
-    del net
-    gc.collect()
+    del net  # the DDP wrapper goes before the process group (see distributed.cleanup)
     distributed.cleanup()
     return dict(config=cfg, params=params, history=history, model=model)
 

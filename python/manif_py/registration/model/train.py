@@ -14,7 +14,6 @@ with batch B follow the same trajectory as one process with batch 2B.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import sys
@@ -23,6 +22,7 @@ import time
 import numpy as np
 import torch
 
+from ... import distributed
 from . import checkpoint
 from ..synthetic.dataset import DataConfig, PairDataset, collate
 from .diffusion import DiffusionConfig, TrainingObjective, noised_inputs
@@ -70,17 +70,6 @@ class StepBatches(torch.utils.data.Sampler):
         return self.steps - self.start
 
 
-def _distributed():
-    """(rank, world) after setting up torch.distributed when torchrun started us."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world == 1:
-        return 0, 1
-    import torch.distributed as dist
-
-    dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    return dist.get_rank(), world
-
-
 def _lr_at(step, steps, base):
     warm = max(1, steps // 50)
     if step < warm:
@@ -117,7 +106,7 @@ def train(args):
     args.batch_size = args.batch_size or 8
     if args.threads:
         torch.set_num_threads(args.threads)
-    rank, world = _distributed()
+    rank, world = distributed.init_from_env(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(args.seed)
     net_cfg = NetworkConfig(neighbours=12, n_source=args.n_source, n_model=args.n_model) if args.tiny else \
@@ -161,7 +150,7 @@ def train(args):
         rngs = [np.random.default_rng([args.seed, int(i)]) for i in batch["index"]]
         Ht = None if args.one_shot else noised_inputs(batch["H0"], rngs, diff_cfg)[0]
         loss, logs = model(batch, Ht)
-        logs = _mean_over_ranks(logs, world)
+        logs = distributed.mean_over_ranks(logs)
         opt.zero_grad(set_to_none=True)
         loss.backward()  # under DDP, gradients are averaged over ranks here
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -192,14 +181,8 @@ def train(args):
         if history:
             plot_losses(history, os.path.join(args.out, "loss.png"))
         print(f"saved {final}  ({metrics['parameters']} parameters, {metrics['seconds']:.0f} s)")
-    if world > 1:
-        import torch.distributed as dist
-
-        # Free the DDP wrapper (its reducer holds work on the process group) before the group goes:
-        # the other order can abort a rank at exit inside gloo's teardown.
-        del model
-        gc.collect()
-        dist.destroy_process_group()
+    del model  # the DDP wrapper goes before the process group (see distributed.cleanup)
+    distributed.cleanup()
     return net
 
 
@@ -211,17 +194,6 @@ def _initial_network(path, net_cfg, mode):
     if trained_as != mode:
         raise ValueError(f"--init: {path} was trained as {trained_as}, this run trains {mode}")
     return net.train()
-
-
-def _mean_over_ranks(logs, world):
-    """The logged loss terms averaged over all ranks: the loss of the global batch."""
-    values = torch.stack([v.detach().float() for v in logs.values()])
-    if world > 1:
-        import torch.distributed as dist
-
-        dist.all_reduce(values)
-        values /= world
-    return {k: float(v) for k, v in zip(logs, values)}
 
 
 def main(argv=None):
