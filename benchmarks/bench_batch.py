@@ -329,6 +329,29 @@ def run_jacobians(d: dict, n: int, rounds: int) -> dict:
     return out
 
 
+def run_interleaved(d: dict, n: int, rounds: int) -> str:
+    """Ours (1 thread, default and out=) and the plain loop taken in turns, op by op,
+    best of `rounds`: on a shared machine the load moves between two separate runs,
+    and the best of alternating rounds is what each would do on a quiet one."""
+    import manif_py
+
+    exe = loop_exe()
+    ours = ops_manif_py(d, 1)[1]
+    with_out = ops_manif_py(d, 1, out=True)[1]
+    best_ns = {}
+    for _ in range(rounds):
+        loop = json.loads(subprocess.run([str(exe), str(n), "3"], capture_output=True, text=True, check=True).stdout)
+        for op in OPS:
+            for mode, val in (("loop", loop[LOOP_KEYS[op]]), ("default", time_batch(ours[op], n, 1)),
+                              ("out=", time_batch(with_out[op], n, 1))):
+                best_ns[(op, mode)] = min(best_ns.get((op, mode), float("inf")), val)
+    manif_py.set_num_threads(0)
+    rows = [[op, fmt_ns(best_ns[(op, "loop")]), fmt_ns(best_ns[(op, "default")]),
+             fmt_ratio(best_ns[(op, "default")] / best_ns[(op, "loop")]), fmt_ns(best_ns[(op, "out=")]),
+             fmt_ratio(best_ns[(op, "out=")] / best_ns[(op, "loop")])] for op in OPS]
+    return markdown_table(["best of rounds, ns/el", "plain C++ loop", "ours 1T", "/ loop", "ours 1T out=", "/ loop"], rows)
+
+
 def summary(results: dict) -> dict:
     """Per op: best peer, and ours (1 and 2 threads) against it and against the plain loop."""
     out = {}
@@ -380,8 +403,14 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5, help="timed runs per op after one warm-up (median)")
     ap.add_argument("--json", help="write raw results as JSON to this file")
     ap.add_argument("--no-peers", action="store_true", help="only ours and the C++ loops (a quicker run)")
+    ap.add_argument("--interleaved", type=int, metavar="ROUNDS",
+                    help="only ours against the plain loop, taken in turns, best of ROUNDS (for a busy machine)")
     args = ap.parse_args()
     d = make_data(args.n)
+    if args.interleaved:
+        log(f"== batch, N = {args.n:,}, ours against the plain loop in turns, best of {args.interleaved}")
+        log("\n" + run_interleaved(d, args.n, args.interleaved))
+        return
     log(f"== batch, N = {args.n:,}, ns per element")
     results = {}
     for label, threads in OURS.items():
