@@ -9,7 +9,8 @@ jaxlie (jit + vmap, float64, block_until_ready), pypose, plain torch formulas
 (lietorch-style quaternion arithmetic), numpy (one pose on N points), all at
 their default threading; and baseline_loop.cpp, a plain single-threaded
 C++/Eigen loop compiled with the flags of our extension (the floor).
-Diagnostic rows, not peers: kernel_loop.cpp runs manif_py's own scalar kernels
+Also ours with out= (preallocated outputs, as the C++ loops use), the like-for-like
+row against the plain loop. Diagnostic rows, not peers: kernel_loop.cpp runs manif_py's own scalar kernels
 (cpp/include) in the same kind of C++ loop, with and without the per-element
 input validation of the batch bindings, to split the gap to the floor into
 kernel, validation and binding costs.
@@ -36,6 +37,9 @@ LOOP_KEYS = dict(zip(OPS, ["se3_exp", "se3_log", "se3_compose", "se3_inverse", "
 OURS = {"manif_py 1 thread": 1, "manif_py 2 threads": 2}
 # Ours with the per-element input checks off (manif_py.unchecked()), 2 threads.
 UNCHECKED = {"manif_py 2 threads, unchecked": 2}
+# Ours writing into preallocated outputs (out=), as the C++ loops do: without the
+# page faults (and kernel page zeroing) of a fresh output array on every call.
+WITH_OUT = {"manif_py 1 thread, out=": 1, "manif_py 2 threads, out=": 2}
 LOOP = "plain C++ loop"
 KERNELS = {"manif_py kernels in C++, validated": "validated", "manif_py kernels in C++, unvalidated": "raw"}
 JAC_OPS = ["compose", "Exp", "Log", "act"]
@@ -66,10 +70,16 @@ def rotation_matrix(q: np.ndarray) -> np.ndarray:
 # Each returns (version, {op: zero-argument callable}); ops it lacks are left out.
 
 
-def ops_manif_py(d, threads: int, validate: bool = True):
+def ops_manif_py(d, threads: int, validate: bool = True, out: bool = False):
     import manif_py
 
     B = manif_py.batch
+    # Output arrays for out=, allocated (and touched) once, outside the timing.
+    o = {k: np.zeros(shape) for k, shape in {"7": (len(d["X"]), 7), "6": (len(d["X"]), 6), "3": (len(d["X"]), 3),
+                                               "4": (len(d["X"]), 4)}.items()} if out else {}
+
+    def kw(k):
+        return {"out": o[k]} if out else {}
 
     def on(f):
         def call():
@@ -81,10 +91,10 @@ def ops_manif_py(d, threads: int, validate: bool = True):
                 manif_py._core.set_validation(True)
         return call
 
-    fns = {"SE3 Exp": lambda: B.SE3.Exp(d["tau"]), "SE3 Log": lambda: B.SE3.Log(d["X"]),
-           "SE3 compose": lambda: B.SE3.compose(d["X"], d["Y"]), "SE3 inverse": lambda: B.SE3.inverse(d["X"]),
-           "SE3 act": lambda: B.SE3.act(d["X"], d["P"]), "act one pose": lambda: B.SE3.act(d["X0"], d["P"]),
-           "SO3 Exp": lambda: B.SO3.Exp(d["th"]), "SO3 Log": lambda: B.SO3.Log(d["Q"])}
+    fns = {"SE3 Exp": lambda: B.SE3.Exp(d["tau"], **kw("7")), "SE3 Log": lambda: B.SE3.Log(d["X"], **kw("6")),
+           "SE3 compose": lambda: B.SE3.compose(d["X"], d["Y"], **kw("7")), "SE3 inverse": lambda: B.SE3.inverse(d["X"], **kw("7")),
+           "SE3 act": lambda: B.SE3.act(d["X"], d["P"], **kw("3")), "act one pose": lambda: B.SE3.act(d["X0"], d["P"], **kw("3")),
+           "SO3 Exp": lambda: B.SO3.Exp(d["th"], **kw("4")), "SO3 Log": lambda: B.SO3.Log(d["Q"], **kw("3"))}
     return manif_py.__version__, {k: on(f) for k, f in fns.items()}
 
 
@@ -290,22 +300,56 @@ def kernel_exe():
 
 
 def run_jacobians(d: dict, n: int, rounds: int) -> dict:
-    """manif_py SE3 ops with and without jacobians=True, ns per element, per thread count."""
+    """manif_py SE3 ops with and without jacobians=True, ns per element, per thread
+    count, allocating their outputs and writing into preallocated ones (out=)."""
     import manif_py
 
     B = manif_py.batch.SE3
-    calls = {"compose": lambda j: B.compose(d["X"], d["Y"], jacobians=j), "Exp": lambda j: B.Exp(d["tau"], jacobians=j),
-             "Log": lambda j: B.Log(d["X"], jacobians=j), "act": lambda j: B.act(d["X"], d["P"], jacobians=j)}
+    z = {7: np.zeros((n, 7)), 6: np.zeros((n, 6)), 3: np.zeros((n, 3))}
+    J6, J6b, J36, J33 = np.zeros((n, 6, 6)), np.zeros((n, 6, 6)), np.zeros((n, 3, 6)), np.zeros((n, 3, 3))
+    outs = {"compose": (z[7], (z[7], J6, J6b)), "Exp": (z[7], (z[7], J6)), "Log": (z[6], (z[6], J6)),
+            "act": (z[3], (z[3], J36, J33))}
+    calls = {"compose": lambda j, o: B.compose(d["X"], d["Y"], jacobians=j, out=o),
+             "Exp": lambda j, o: B.Exp(d["tau"], jacobians=j, out=o),
+             "Log": lambda j, o: B.Log(d["X"], jacobians=j, out=o),
+             "act": lambda j, o: B.act(d["X"], d["P"], jacobians=j, out=o)}
     out = {}
     for label, threads in OURS.items():
         manif_py.set_num_threads(threads)
-        for op, f in calls.items():
-            plain = time_batch(lambda: f(False), n, rounds)
-            jac = time_batch(lambda: f(True), n, rounds)
-            out[f"{op}|{threads}"] = {"op": op, "threads": threads, "plain": plain, "jac": jac, "ratio": jac / plain}
-            log(f"   jacobians {op:8s} {threads} thread(s): {plain:8.1f} -> {jac:8.1f} ns/element ({jac / plain:.2f}x)")
+        for mode in ("allocating", "out="):
+            for op, f in calls.items():
+                o_plain, o_jac = outs[op] if mode == "out=" else (None, None)
+                plain = time_batch(lambda: f(False, o_plain), n, rounds)
+                jac = time_batch(lambda: f(True, o_jac), n, rounds)
+                out[f"{op}|{threads}|{mode}"] = {"op": op, "threads": threads, "mode": mode, "plain": plain, "jac": jac,
+                                                 "ratio": jac / plain}
+                log(f"   jacobians {op:8s} {threads} thread(s), {mode:10s}: {plain:8.1f} -> {jac:8.1f} ns/element "
+                    f"({jac / plain:.2f}x)")
     manif_py.set_num_threads(0)
     return out
+
+
+def run_interleaved(d: dict, n: int, rounds: int) -> str:
+    """Ours (1 thread, default and out=) and the plain loop taken in turns, op by op,
+    best of `rounds`: on a shared machine the load moves between two separate runs,
+    and the best of alternating rounds is what each would do on a quiet one."""
+    import manif_py
+
+    exe = loop_exe()
+    ours = ops_manif_py(d, 1)[1]
+    with_out = ops_manif_py(d, 1, out=True)[1]
+    best_ns = {}
+    for _ in range(rounds):
+        loop = json.loads(subprocess.run([str(exe), str(n), "3"], capture_output=True, text=True, check=True).stdout)
+        for op in OPS:
+            for mode, val in (("loop", loop[LOOP_KEYS[op]]), ("default", time_batch(ours[op], n, 1)),
+                              ("out=", time_batch(with_out[op], n, 1))):
+                best_ns[(op, mode)] = min(best_ns.get((op, mode), float("inf")), val)
+    manif_py.set_num_threads(0)
+    rows = [[op, fmt_ns(best_ns[(op, "loop")]), fmt_ns(best_ns[(op, "default")]),
+             fmt_ratio(best_ns[(op, "default")] / best_ns[(op, "loop")]), fmt_ns(best_ns[(op, "out=")]),
+             fmt_ratio(best_ns[(op, "out=")] / best_ns[(op, "loop")])] for op in OPS]
+    return markdown_table(["best of rounds, ns/el", "plain C++ loop", "ours 1T", "/ loop", "ours 1T out=", "/ loop"], rows)
 
 
 def summary(results: dict) -> dict:
@@ -313,7 +357,7 @@ def summary(results: dict) -> dict:
     out = {}
     for op in OPS:
         peers = {k: r["ns"][op] for k, r in results.items()
-                 if k not in OURS and k not in UNCHECKED and k != LOOP and k not in KERNELS}
+                 if k not in OURS and k not in UNCHECKED and k not in WITH_OUT and k != LOOP and k not in KERNELS}
         name, val = best(peers)
         loop = results[LOOP]["ns"][op]
         row = {"best_peer": name, "best_ns": val}
@@ -327,6 +371,9 @@ def summary(results: dict) -> dict:
             ok = isinstance(ours, float)
             row["peer_unchecked"] = ours / val if ok and val else None
             row["loop_unchecked"] = ours / loop if ok and isinstance(loop, float) else None
+        for label, threads in WITH_OUT.items():
+            ours = results[label]["ns"][op]
+            row[f"loop_out_{threads}"] = ours / loop if isinstance(ours, float) and isinstance(loop, float) else None
         out[op] = row
     return out
 
@@ -341,9 +388,13 @@ def tables(results: dict, summ: dict, jac: dict) -> str:
     for t in OURS.values():
         rows.append([f"**ours {t}T / plain loop**"] + [f"**{fmt_ratio(summ[op][f'loop_{t}'])}**" for op in OPS])
     rows.append(["**ours 2T unchecked / plain loop**"] + [f"**{fmt_ratio(summ[op]['loop_unchecked'])}**" for op in OPS])
+    for t in WITH_OUT.values():
+        rows.append([f"**ours {t}T out= / plain loop**"] + [f"**{fmt_ratio(summ[op][f'loop_out_{t}'])}**" for op in OPS])
     main = markdown_table(["ns per element"] + OPS, rows)
-    jrows = [[r["op"], str(r["threads"]), fmt_ns(r["plain"]), fmt_ns(r["jac"]), fmt_ratio(r["ratio"])] for r in jac.values()]
-    return main + "\n\n" + markdown_table(["SE3 op", "threads", "without (ns/el)", "jacobians=True (ns/el)", "ratio"], jrows)
+    jrows = [[r["op"], str(r["threads"]), r["mode"], fmt_ns(r["plain"]), fmt_ns(r["jac"]), fmt_ratio(r["ratio"])]
+             for r in jac.values()]
+    return main + "\n\n" + markdown_table(["SE3 op", "threads", "outputs", "without (ns/el)", "jacobians=True (ns/el)", "ratio"],
+                                           jrows)
 
 
 def main() -> None:
@@ -351,15 +402,24 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1_000_000, help="batch size")
     ap.add_argument("--rounds", type=int, default=5, help="timed runs per op after one warm-up (median)")
     ap.add_argument("--json", help="write raw results as JSON to this file")
+    ap.add_argument("--no-peers", action="store_true", help="only ours and the C++ loops (a quicker run)")
+    ap.add_argument("--interleaved", type=int, metavar="ROUNDS",
+                    help="only ours against the plain loop, taken in turns, best of ROUNDS (for a busy machine)")
     args = ap.parse_args()
     d = make_data(args.n)
+    if args.interleaved:
+        log(f"== batch, N = {args.n:,}, ours against the plain loop in turns, best of {args.interleaved}")
+        log("\n" + run_interleaved(d, args.n, args.interleaved))
+        return
     log(f"== batch, N = {args.n:,}, ns per element")
     results = {}
     for label, threads in OURS.items():
         results[label] = run_contender(label, lambda dd, t=threads: ops_manif_py(dd, t), d, args.n, args.rounds)
     for label, threads in UNCHECKED.items():
         results[label] = run_contender(label, lambda dd, t=threads: ops_manif_py(dd, t, validate=False), d, args.n, args.rounds)
-    for name, factory in PEERS.items():
+    for label, threads in WITH_OUT.items():
+        results[label] = run_contender(label, lambda dd, t=threads: ops_manif_py(dd, t, out=True), d, args.n, args.rounds)
+    for name, factory in ({} if args.no_peers else PEERS).items():
         results[name] = run_contender(name, factory, d, args.n, args.rounds)
     try:
         check_formulas(d)

