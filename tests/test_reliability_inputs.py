@@ -374,6 +374,15 @@ def test_off_with_negative_counts_is_refused(tmp_path):
         pc_readers.read_point_cloud(path)
 
 
+@pytest.mark.parametrize("index", ["3", "-1", str(2**70)])
+def test_off_face_outside_the_vertices_is_refused(tmp_path, index):
+    # 2**70 used to escape as an OverflowError when the faces became an int64 array.
+    path = tmp_path / "face.off"
+    path.write_text(f"OFF\n3 1 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 {index}\n")
+    with pytest.raises(ValueError, match=r"face\.off: .*outside \[0, 3\)"):
+        pc_readers.read_point_cloud(path)
+
+
 # ---- integer arguments refuse floats; torch functions refuse non-float tensors ------------------
 
 from manif_py import decomp_torch  # noqa: E402

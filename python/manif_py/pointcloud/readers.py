@@ -92,7 +92,10 @@ def _finish(path, points, normals=None, colors=None, drop_invalid=False, name=No
 def _fan(polygons):
     """Triangles (i0, ik, ik+1) of index polygons (lists)."""
     tris = [(p[0], p[k], p[k + 1]) for p in polygons for k in range(1, len(p) - 1)]
-    return np.array(tris, dtype=np.int64).reshape(-1, 3)
+    try:
+        return np.array(tris, dtype=np.int64).reshape(-1, 3)
+    except (OverflowError, ValueError, TypeError):
+        raise _Corrupt("a face refers to a vertex index that is not an int64") from None
 
 
 # -------------------------------------------------------------------------------- PLY
@@ -414,6 +417,8 @@ def _read_off(data: bytes):
             toks = [int(x) for x in ln.split()[: 1 + int(ln.split()[0])]]
             if len(toks) != toks[0] + 1 or toks[0] < 3:
                 raise _Corrupt(f"OFF face line is malformed: {ln!r}")
+            if not all(0 <= v < nv for v in toks[1:]):  # checked here: a huge index would overflow int64 later
+                raise _Corrupt(f"OFF face refers to a vertex outside [0, {nv}): {ln!r}")
             polys.append(toks[1:])
     except (ValueError, IndexError) as exc:
         raise _Corrupt(f"OFF data is malformed ({exc})") from None
