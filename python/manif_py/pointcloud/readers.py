@@ -77,7 +77,7 @@ def _finish(path, points, normals=None, colors=None, drop_invalid=False, name=No
         if not drop_invalid:
             raise ValueError(
                 f"{path}: {int((~valid).sum())} of {len(points)} points have NaN/inf coordinates or normals "
-                "(pass drop_invalid=True to drop them)"
+                "(drop them with drop_invalid=True, or --drop-invalid on the command line)"
             )
         points = points[valid]
         normals = None if normals is None else normals[valid]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import numpy as np
@@ -65,9 +66,21 @@ def parse_args(argv):
         p.error("need at least one scan and the model: SCAN... MODEL")
     if args.threads < 0:
         p.error("--threads must be >= 0")
+    if not 1 <= args.starts <= 24:
+        p.error(f"--starts must be between 1 and 24, got {args.starts}")
+    if args.inlier_distance is not None and not (np.isfinite(args.inlier_distance) and args.inlier_distance > 0):
+        p.error(f"--inlier-distance must be a finite positive distance, got {args.inlier_distance}")
     args.scans, args.model = args.clouds[:-1], args.clouds[-1]
     if len(args.scans) > 1 and (args.json or args.plot):
         p.error("--json and --plot take one scan; use --jsonl for several")
+    # Output paths are checked before the work, not found wanting after it.
+    for flag, path in (("--json", args.json), ("--jsonl", args.jsonl), ("--plot", args.plot)):
+        if path is not None:
+            folder = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(folder):
+                p.error(f"{flag}: the folder of {path} does not exist")
+            if not os.access(folder, os.W_OK):
+                p.error(f"{flag}: cannot write into the folder of {path}")
     return args
 
 
